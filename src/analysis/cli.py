@@ -1,0 +1,41 @@
+"""Command line: ``python -m analysis <step> [options]``; ``--help`` on every step.
+
+Each step lives in its own module exposing ``add_arguments(parser)`` and
+``run(args) -> int``; :data:`STEPS` lists them in pipeline order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from analysis import __version__
+from analysis.errors import InputError
+
+#: step name -> (module, one-line help)
+STEPS: dict[str, tuple[str, str]] = {
+    "ingest": ("analysis.ingest", "parse the raw documents listed in the manifest into processed tables"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one sub-command per pipeline step."""
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"analysis {__version__}")
+    sub = parser.add_subparsers(dest="step", required=True, metavar="STEP")
+    for name, (module, help_text) in STEPS.items():
+        step = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(module).add_arguments(step)
+        step.set_defaults(module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen step; input errors print one clear line and exit 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return importlib.import_module(args.module).run(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
