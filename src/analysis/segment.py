@@ -163,7 +163,9 @@ def parse_table(raw_lines: list[str]) -> ParsedPlan:
             cells[-1] = join_text(cells[-1], line)
         elif line:
             before.append(line)
-    start = next(i for i, c in enumerate(cells) if c in TABLE_HEADERS)
+    start = next((i for i, c in enumerate(cells) if c in TABLE_HEADERS), None)
+    if start is None:  # the header words were continued by untabbed lines: no header row
+        return ParsedPlan(title=detect_title(before), items=[])
     header: list[str] = []
     while start + len(header) < len(cells) and cells[start + len(header)] in TABLE_HEADERS:
         header.append(cells[start + len(header)])
@@ -202,8 +204,8 @@ def parse_table(raw_lines: list[str]) -> ParsedPlan:
 def parse_plan(text: str) -> ParsedPlan:
     """Parse the full text of one plan into its title and items (see module doc)."""
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if _is_table(raw_lines):
-        return parse_table(raw_lines)
+    if _is_table(raw_lines) and (table := parse_table(raw_lines)).items:
+        return table
     items: list[Item] = []
     preamble: list[str] = []
     section = subsection = ""
