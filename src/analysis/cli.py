@@ -16,6 +16,7 @@ from analysis.errors import InputError
 #: step name -> (module, one-line help)
 STEPS: dict[str, tuple[str, str]] = {
     "ingest": ("analysis.ingest", "parse the raw documents listed in the manifest into processed tables"),
+    "targets": ("analysis.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
 }
 
 

@@ -24,7 +24,7 @@ TEXT_COLUMNS = frozenset(
     item_id section subsection number headline text departments sentence_id
     theme_label top_terms representative_item_ids group status
     role term side base_item_id compare_item_id base_text compare_text
-    indicator indicator_key value unit comparator deadline quote""".split()
+    indicator indicator_key value unit comparator deadline quote suggested_key matched_variant""".split()
 )
 
 
