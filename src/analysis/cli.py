@@ -15,6 +15,7 @@ from analysis.errors import InputError
 
 #: step name -> (module, one-line help)
 STEPS: dict[str, tuple[str, str]] = {
+    "add": ("analysis.metadata", "append a raw document's row to the manifest (proposed values filled in)"),
     "ingest": ("analysis.ingest", "parse the raw documents listed in the manifest into processed tables"),
     "targets": ("analysis.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
 }

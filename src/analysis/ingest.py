@@ -1,24 +1,37 @@
 """Ingest step: raw documents listed in the manifest -> processed tables.
 
-``ingest(raw_dir, out_dir)`` reads every manifest document, parses it with
-:func:`analysis.segment.parse_plan` and writes ``documents.csv``, ``items.csv``
-and ``sentences.csv`` to ``out_dir`` (columns documented in the README). All
-documents are parsed before anything is written, so a bad input leaves the
-previous processed files intact.
+``ingest(raw_dir, out_dir)`` reads every manifest document (any format of
+:mod:`analysis.readers`), parses it with :func:`analysis.segment.parse_plan` and
+writes ``documents.csv``, ``items.csv`` and ``sentences.csv`` to ``out_dir``
+(columns documented in the README). All documents are parsed before anything is
+written, and the tables are written atomically, so a bad input or an
+interrupted run leaves the previous processed files intact.
+
+Bad inputs raise :class:`~analysis.errors.InputError` naming the file: an
+unreadable document, one without plan items, a document with the same text as
+an earlier one, and a raw file without a manifest row (with a proposed row, see
+:mod:`analysis.metadata`). With ``keep_going`` such documents are skipped and
+listed in :attr:`Corpus.skipped` instead; manifest errors always stop the run.
+
+Exit codes of ``python -m analysis ingest``: 0 all documents ingested; 2 a bad
+input stopped the run and nothing was written; 3 (only with ``--keep-going``)
+the tables were written without the skipped inputs listed on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from analysis.errors import InputError
-from analysis.manifest import MANIFEST_COLUMNS, load_manifest
+from analysis.manifest import MANIFEST_COLUMNS, load_manifest, manifest_path, unlisted_files
+from analysis.metadata import UnlistedFileError, propose_row
 from analysis.readers import read_text
 from analysis.segment import WHITESPACE_RE, parse_plan, split_sentences
 from analysis.store import write_tables
@@ -26,15 +39,18 @@ from analysis.store import write_tables
 DOCUMENT_COLUMNS = MANIFEST_COLUMNS + ["detected_title", "n_chars", "n_item_chars", "n_sections", "n_items", "sha256"]
 ITEM_COLUMNS = ["doc_id", "item_id", "position", "section", "subsection", "number", "headline", "text", "departments", "n_chars"]
 SENTENCE_COLUMNS = ["doc_id", "item_id", "sentence_id", "text"]
+#: Exit code of ``ingest --keep-going`` when some inputs were skipped (tables written without them).
+EXIT_SKIPPED = 3
 
 
 @dataclass
 class Corpus:
-    """The three processed tables of one ingest run."""
+    """The three processed tables of one ingest run, and the inputs it skipped (``keep_going``)."""
 
     documents: pd.DataFrame
     items: pd.DataFrame
     sentences: pd.DataFrame
+    skipped: list[InputError] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``{file stem: frame}`` as written to the processed folder."""
@@ -78,25 +94,61 @@ def parse_document(doc: dict, text: str) -> tuple[dict, list[dict], list[dict]]:
     return row, items, sentences
 
 
-def build_corpus(raw_dir: str | Path, *, progress: bool = True) -> Corpus:
-    """Read and parse every manifest document of ``raw_dir`` into a :class:`Corpus`."""
+def check_unlisted(raw_dir: str | Path, manifest: pd.DataFrame) -> list[InputError]:
+    """One :class:`UnlistedFileError` (with a proposed row) per raw document that has no manifest row."""
+    taken = set(manifest["doc_id"])
+    errors: list[InputError] = []
+    for path in unlisted_files(raw_dir, manifest):
+        try:
+            proposal = propose_row(path, raw_dir, taken)
+        except InputError as exc:
+            errors.append(InputError(path, f"not listed in {manifest_path(raw_dir)}, and {exc.reason}"))
+            continue
+        taken.add(proposal.row["doc_id"])
+        errors.append(UnlistedFileError(path, raw_dir, proposal))
+    return errors
+
+
+def build_corpus(raw_dir: str | Path, *, keep_going: bool = False, progress: bool = True) -> Corpus:
+    """Read and parse every manifest document of ``raw_dir`` into a :class:`Corpus`.
+
+    Raises the first :class:`InputError` met, or with ``keep_going`` skips the
+    faulty inputs and lists them in :attr:`Corpus.skipped` (still raising when
+    no document at all could be read).
+    """
     manifest = load_manifest(raw_dir)
+    skipped = check_unlisted(raw_dir, manifest)
+    if skipped and not keep_going:
+        raise skipped[0]
     docs, items, sentences = [], [], []
+    seen: dict[str, str] = {}
     for doc in tqdm(manifest.to_dict("records"), desc="ingest", unit="doc", disable=not progress):
-        row, doc_items, doc_sentences = parse_document(doc, read_text(doc["path"]))
+        try:
+            row, doc_items, doc_sentences = parse_document(doc, read_text(doc["path"]))
+            if row["sha256"] in seen:
+                raise InputError(doc["path"], f"same text as {seen[row['sha256']]}; remove one of the two manifest rows")
+        except InputError as exc:
+            if not keep_going:
+                raise
+            skipped.append(exc)
+            continue
+        seen[row["sha256"]] = f"{doc['file']} ({doc['doc_id']})"
         docs.append(row)
         items.extend(doc_items)
         sentences.extend(doc_sentences)
+    if not docs:
+        raise InputError(manifest_path(raw_dir), f"none of the {len(manifest)} documents could be read; nothing written")
     return Corpus(
         documents=pd.DataFrame(docs, columns=DOCUMENT_COLUMNS),
         items=pd.DataFrame(items, columns=ITEM_COLUMNS),
         sentences=pd.DataFrame(sentences, columns=SENTENCE_COLUMNS),
+        skipped=skipped,
     )
 
 
-def ingest(raw_dir: str | Path, out_dir: str | Path, *, progress: bool = True) -> Corpus:
+def ingest(raw_dir: str | Path, out_dir: str | Path, *, keep_going: bool = False, progress: bool = True) -> Corpus:
     """Build the corpus from ``raw_dir`` and write its tables to ``out_dir`` atomically."""
-    corpus = build_corpus(raw_dir, progress=progress)
+    corpus = build_corpus(raw_dir, keep_going=keep_going, progress=progress)
     write_tables(corpus.tables(), out_dir)
     return corpus
 
@@ -105,12 +157,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``python -m analysis ingest``."""
     parser.add_argument("--raw", default="data/raw", help="folder with the raw documents and manifest.csv (default: data/raw)")
     parser.add_argument("--out", default="data/processed", help="folder for the processed tables (default: data/processed)")
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help=f"skip bad or unlisted documents, write the rest and list what was skipped (exit code {EXIT_SKIPPED} if any)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the ingest step from parsed command-line arguments."""
-    corpus = ingest(args.raw, args.out)
+    corpus = ingest(args.raw, args.out, keep_going=args.keep_going)
     for doc in corpus.documents.itertuples():
         print(f"{doc.doc_id:<16} {doc.n_items:>4} items  {doc.n_item_chars:>6} chars  {doc.detected_title}")
     print(f"wrote documents.csv, items.csv, sentences.csv to {args.out}")
-    return 0
+    if not corpus.skipped:
+        return 0
+    print(f"warning: skipped {len(corpus.skipped)} input(s), not in the tables:", file=sys.stderr)
+    for exc in corpus.skipped:
+        print(f"  skipped {exc}", file=sys.stderr)
+    return EXIT_SKIPPED

@@ -1,18 +1,25 @@
-"""The raw-corpus manifest (``data/raw/manifest.csv``): loading and validation.
+"""The raw-corpus manifest (``data/raw/manifest.csv``): loading, validation, coverage, appending.
 
 One row per document with the columns in :data:`MANIFEST_COLUMNS`. Every problem
 is reported as an :class:`~analysis.errors.InputError` naming the manifest, the
 row (1-based, as a spreadsheet counts data rows after the header) and the fault.
+Manifest paths never leave the raw folder, not even through a symbolic link
+(:func:`resolve_raw_file`). :func:`unlisted_files` finds documents that have no
+row yet; :func:`append_row` adds one atomically.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.readers import READERS
+from analysis.store import write_text_atomic
 
 MANIFEST_COLUMNS = ["doc_id", "file", "city", "province", "admin_level", "year", "title", "doc_type", "source"]
 REQUIRED_VALUES = ["doc_id", "file", "city", "year"]
@@ -35,20 +42,30 @@ def resolve_raw_file(raw_dir: str | Path, name: str, *, manifest: Path | None = 
 
 
 def load_manifest(raw_dir: str | Path, *, check_files: bool = True) -> pd.DataFrame:
-    """Read and validate ``raw_dir/manifest.csv``.
-
-    Returns a DataFrame with :data:`MANIFEST_COLUMNS` (``year`` as int, text
-    columns as str) plus ``path`` (absolute path of the document). Raises
-    :class:`InputError` for a missing manifest or column, an empty required
-    value, a malformed or duplicate ``doc_id``, a year that is not a year, a
-    file outside ``raw_dir`` or (with ``check_files``) a file that does not exist.
-    """
+    """Read and validate ``raw_dir/manifest.csv`` (see :func:`parse_manifest`)."""
     path = manifest_path(raw_dir)
     if not path.is_file():
         raise InputError(path, "manifest not found; every raw document needs a row in manifest.csv")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"cannot be read as a UTF-8 CSV table ({exc})") from exc
+    return parse_manifest(text, raw_dir, check_files=check_files)
+
+
+def parse_manifest(text: str, raw_dir: str | Path, *, check_files: bool = True) -> pd.DataFrame:
+    """Validate the manifest CSV ``text`` of ``raw_dir``.
+
+    Returns a DataFrame with :data:`MANIFEST_COLUMNS` (``year`` as int, text
+    columns as str) plus ``path`` (absolute path of the document). Raises
+    :class:`InputError` for a missing column, an empty required value, a
+    malformed or duplicate ``doc_id``, a year that is not a year, a file outside
+    ``raw_dir``, a file listed twice or (with ``check_files``) a file that does not exist.
+    """
+    path = manifest_path(raw_dir)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(path, f"cannot be read as a UTF-8 CSV table ({exc})") from exc
     frame.columns = [c.strip() for c in frame.columns]
     missing = [c for c in MANIFEST_COLUMNS if c not in frame.columns]
@@ -56,6 +73,7 @@ def load_manifest(raw_dir: str | Path, *, check_files: bool = True) -> pd.DataFr
         raise InputError(path, f"missing required column(s): {', '.join(missing)}; expected {', '.join(MANIFEST_COLUMNS)}")
     frame = frame[MANIFEST_COLUMNS].apply(lambda col: col.str.strip())
     seen: dict[str, int] = {}
+    files: dict[Path, int] = {}
     years: list[int] = []
     paths: list[str] = []
     for i, rec in enumerate(frame.to_dict("records"), start=1):
@@ -75,7 +93,45 @@ def load_manifest(raw_dir: str | Path, *, check_files: bool = True) -> pd.DataFr
         doc_path = resolve_raw_file(raw_dir, rec["file"], manifest=path, row=i)
         if check_files and not doc_path.is_file():
             raise InputError(path, f"file {rec['file']!r} does not exist in {raw_dir}", i)
+        if doc_path in files:
+            raise InputError(path, f"file {rec['file']!r} is listed twice (also in row {files[doc_path]})", i)
+        files[doc_path] = i
         paths.append(str(doc_path))
     frame["year"] = pd.Series(years, dtype="int64")
     frame["path"] = paths
     return frame
+
+
+def unlisted_files(raw_dir: str | Path, manifest: pd.DataFrame) -> list[Path]:
+    """Documents of a supported type directly in ``raw_dir`` that have no manifest row.
+
+    Hidden files and sub-folders are not looked at.
+    """
+    listed = set(manifest["path"])
+    return [
+        candidate
+        for candidate in sorted(Path(raw_dir).iterdir())
+        if not candidate.name.startswith(".")
+        and candidate.suffix.lower() in READERS
+        and candidate.is_file()
+        and str(candidate.resolve()) not in listed
+    ]
+
+
+def append_row(raw_dir: str | Path, row: dict[str, object]) -> pd.DataFrame:
+    """Append ``row`` (the :data:`MANIFEST_COLUMNS`) to ``raw_dir/manifest.csv``, validated and atomically.
+
+    The existing rows are kept byte for byte; the new manifest is validated as a
+    whole (:func:`parse_manifest`) before it replaces the old one. Returns the
+    validated manifest.
+    """
+    path = manifest_path(raw_dir)
+    old = path.read_text(encoding="utf-8-sig") if path.is_file() else ",".join(MANIFEST_COLUMNS) + "\n"
+    if old and not old.endswith("\n"):
+        old += "\n"
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow([str(row.get(c, "")) for c in MANIFEST_COLUMNS])
+    new = old + line.getvalue()
+    manifest = parse_manifest(new, raw_dir)
+    write_text_atomic(path, new)
+    return manifest

@@ -24,6 +24,7 @@ import codecs
 import re
 import statistics
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -148,6 +149,8 @@ def _docx_lines(container) -> list[str]:
 
 def read_docx(path: Path) -> str:
     """A Word ``.docx`` file: body paragraphs and tables in reading order (see module doc)."""
+    if not zipfile.is_zipfile(path):
+        raise InputError(path, "is not a readable Word .docx file (not a zip package: damaged, or another format renamed?)")
     with unreadable_as(path, "Word .docx"):
         lines = _docx_lines(docx.Document(str(path)))
     text = "\n".join(lines)

@@ -64,8 +64,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> lis
     try:
         for name, frame in tables.items():
             tmp = _temp_path(out_dir, f"{name}.csv")
+            staged.append((tmp, out_dir / f"{name}.csv"))  # before writing, so a failed write is cleaned up too
             frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-            staged.append((tmp, out_dir / f"{name}.csv"))
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:
