@@ -138,10 +138,10 @@ def propose_doc_id(file: str, year: str, taken: set[str]) -> str:
 
 def raw_name(file: str | Path, raw_dir: str | Path) -> str:
     """``file`` (a path, or a bare name inside ``raw_dir``) as a name inside ``raw_dir``; refuses files outside it."""
-    file = Path(file)
-    if not file.is_absolute() and not file.exists():
+    file, raw = Path(file), Path(raw_dir).resolve()
+    if not file.is_absolute() and not file.exists() and not file.resolve().is_relative_to(raw):
         file = Path(raw_dir) / file
-    resolved, raw = file.resolve(), Path(raw_dir).resolve()
+    resolved = file.resolve()
     if not resolved.is_relative_to(raw):
         raise InputError(file, f"is outside the raw folder {raw_dir}; copy it into the raw folder first")
     return resolved.relative_to(raw).as_posix()
