@@ -30,7 +30,7 @@ from pathlib import Path
 
 import jieba
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 DATA_DIR = files("analysis") / "data"
 
