@@ -21,6 +21,7 @@ test: $(STAMP)
 
 reports: $(STAMP)
 	$(PY) -m analysis ingest --raw $(RAW) --out $(PROCESSED)
+	$(PY) -m analysis themes --processed $(PROCESSED)
 	$(PY) -m analysis targets --processed $(PROCESSED)
 
 lab: $(STAMP)

@@ -32,3 +32,17 @@ def item(corpus, doc_id: str, position: int) -> dict:
     rows = corpus.items[(corpus.items.doc_id == doc_id) & (corpus.items.position == position)]
     assert len(rows) == 1, (doc_id, position)
     return rows.iloc[0].to_dict()
+
+
+@pytest.fixture(scope="session")
+def themed(tmp_path_factory, processed) -> Path:
+    """A copy of ``processed`` plus the themes step's outputs (item_themes.csv, themes.csv, theme_diagnostics.json)."""
+    import shutil
+
+    from analysis.cli import main
+
+    out = tmp_path_factory.mktemp("themed")
+    for table in processed.glob("*.csv"):
+        shutil.copy(table, out)
+    assert main(["themes", "--processed", str(out)]) == 0
+    return out

@@ -17,6 +17,7 @@ from analysis.errors import InputError
 STEPS: dict[str, tuple[str, str]] = {
     "add": ("analysis.metadata", "append a raw document's row to the manifest (proposed values filled in)"),
     "ingest": ("analysis.ingest", "parse the raw documents listed in the manifest into processed tables"),
+    "themes": ("analysis.themes", "cluster plan items into named health-policy themes (item_themes.csv, themes.csv)"),
     "targets": ("analysis.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
 }
 
