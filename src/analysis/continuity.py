@@ -2,8 +2,9 @@
 
 Items are TF-IDF vectors of their tokens (sublinear tf, l2-normalised, IDF over
 the items of both sides). Each compare item is matched to its most similar base
-item (cosine similarity, found by sparse nearest-neighbour search in chunks, so
-no dense all-pairs matrix is held for large inputs) and classified:
+item (cosine similarity, found by sparse nearest-neighbour search in blocks of
+at most :data:`WORKING_MEMORY_MB` MB, so no all-pairs matrix is held for large
+inputs) and classified:
 
 * ``continued`` — similarity ≥ :data:`CONTINUED` (0.5): the same commitment, largely in the same words;
 * ``reworded``  — :data:`REWORDED` (0.15) ≤ similarity < 0.5: the same topic in substantially new wording;
@@ -25,11 +26,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.neighbors import NearestNeighbors
 
 CONTINUED = 0.5
 REWORDED = 0.15
+WORKING_MEMORY_MB = 128  # largest block of similarities held at once
 STATUSES = ("continued", "reworded", "new", "dropped")
 CONTINUITY_COLUMNS = ["status", "similarity", "base_item_id", "compare_item_id", "base_text", "compare_text"]
 
@@ -39,7 +42,8 @@ def _nearest(queries, index) -> tuple[np.ndarray, np.ndarray]:
     if index.shape[0] == 0 or queries.shape[0] == 0:
         return np.zeros(queries.shape[0], dtype=int), np.zeros(queries.shape[0])
     search = NearestNeighbors(n_neighbors=1, metric="cosine", algorithm="brute").fit(index)
-    dist, idx = search.kneighbors(queries)
+    with config_context(working_memory=WORKING_MEMORY_MB):
+        dist, idx = search.kneighbors(queries)
     return idx[:, 0], np.clip(1.0 - dist[:, 0], 0.0, 1.0)
 
 
