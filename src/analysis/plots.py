@@ -36,6 +36,96 @@ def setup() -> str:
     return path
 
 
+def shift_chart(shifts, title: str):
+    """Diverging bars of theme-share changes (percentage points) with their bootstrap intervals.
+
+    ``shifts`` as from :func:`analysis.shifts.share_shifts`; largest rise on top;
+    themes new to (absent from) the compare group are marked 新增 (消失).
+    """
+    from matplotlib.figure import Figure
+
+    setup()
+    rows = shifts.sort_values("diff_pp", ascending=True)
+    fig = Figure(figsize=(8.5, 0.38 * len(rows) + 1.6))
+    ax = fig.subplots()
+    colors = ["#c0392b" if d > 0 else "#3b6ea5" for d in rows["diff_pp"]]
+    y = range(len(rows))
+    ax.barh(y, rows["diff_pp"], color=colors, alpha=0.8)
+    ax.errorbar(rows["diff_pp"], y, xerr=[rows["diff_pp"] - rows["ci_low"], rows["ci_high"] - rows["diff_pp"]],
+                fmt="none", ecolor="#333", elinewidth=1, capsize=3)  # fmt: skip
+    marks = {"new": "新增", "dropped": "消失"}
+    for pos, row in zip(y, rows.itertuples()):
+        if row.status in marks:
+            ax.text(row.ci_high if row.diff_pp > 0 else row.ci_low, pos, f" {marks[row.status]} ",
+                    ha="left" if row.diff_pp > 0 else "right", va="center", fontsize=8, color="#555")  # fmt: skip
+    ax.axvline(0, color="#333", linewidth=0.8)
+    ax.set_yticks(list(y), rows["theme_label"])
+    ax.set_xlabel("占比变化（百分点，横线为 95% bootstrap 区间）")
+    ax.set_title(title, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def dumbbell_chart(shifts, base_label: str, compare_label: str, title: str):
+    """Each theme's share in the base (grey) and compare group (red), joined by a line."""
+    from matplotlib.figure import Figure
+
+    setup()
+    rows = shifts.sort_values("compare_share", ascending=True)
+    fig = Figure(figsize=(8.5, 0.38 * len(rows) + 1.6))
+    ax = fig.subplots()
+    y = list(range(len(rows)))
+    base, comp = 100 * rows["base_share"], 100 * rows["compare_share"]
+    ax.hlines(y, base, comp, color="#bbb", linewidth=2)
+    ax.scatter(base, y, color="#7f8c8d", s=36, label=base_label, zorder=3)
+    ax.scatter(comp, y, color="#c0392b", s=36, label=compare_label, zorder=3)
+    ax.set_yticks(y, rows["theme_label"])
+    ax.set_xlabel("主题占比（%）")
+    ax.set_title(title, loc="left")
+    ax.legend(loc="lower right", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def keyness_chart(keyness, base_label: str, compare_label: str, top: int = 15):
+    """Most distinctive terms of each side (z of the weighted log-odds), base left, compare right."""
+    from matplotlib.figure import Figure
+
+    setup()
+    fig = Figure(figsize=(9, 0.32 * top + 1.8))
+    axes = fig.subplots(1, 2)
+    for ax, side, label, color in ((axes[0], "base", base_label, "#3b6ea5"), (axes[1], "compare", compare_label, "#c0392b")):
+        part = keyness[keyness["side"] == side].nsmallest(top, "rank").iloc[::-1]
+        ax.barh(range(len(part)), part["z"].abs(), color=color, alpha=0.8)
+        ax.set_yticks(range(len(part)), [f"{t}（{nb}/{nc}）" for t, nb, nc in zip(part["term"], part["n_base"], part["n_compare"])])
+        ax.axvline(1.96, color="#999", linestyle="--", linewidth=0.8)
+        ax.set_title(f"{label} 更常用", loc="left")
+        ax.set_xlabel("|z|（虚线 1.96）")
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.suptitle("区分性词语（加权对数优势比，信息性 Dirichlet 先验；括号内为基准/比较词频）", x=0.01, ha="left")
+    fig.tight_layout()
+    return fig
+
+
+def share_heatmap(shares, title: str):
+    """Heatmap of theme shares (rows: documents or groups, columns: themes), cells labelled in %."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    setup()
+    values = 100 * shares.to_numpy(dtype=float)
+    fig = Figure(figsize=(1.0 + 0.62 * shares.shape[1], 0.5 * shares.shape[0] + 2.4))
+    ax = fig.subplots()
+    image = ax.imshow(values, cmap="Reds", aspect="auto", vmin=0)
+    for (r, c), v in np.ndenumerate(values):
+        ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=8, color="white" if v > values.max() * 0.6 else "#333")
+    ax.set_xticks(range(shares.shape[1]), shares.columns, rotation=45, ha="right")
+    ax.set_yticks(range(shares.shape[0]), shares.index)
+    fig.colorbar(image, ax=ax, label="占比（%）", shrink=0.8)
+    ax.set_title(title, loc="left")
+    return fig
+
+
 def plot_shared_indicators(values, max_indicators: int = 12, ncols: int = 3):
     """Small multiples of :func:`analysis.target_summary.shared_values`: one panel per indicator.
 
