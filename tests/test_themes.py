@@ -15,6 +15,7 @@ from analysis.cli import main
 from analysis.errors import InputError
 from analysis.store import read_table
 from analysis.tokenize import Tokenizer
+from conftest import REPO
 
 CHECKSET = pd.read_csv(Path(__file__).parent / "data" / "theme_checkset.csv", dtype=str)
 EXPERT_THEMES = {"疾病预防控制", "基层卫生", "医改与公立医院", "医疗服务与质量", "中医药", "妇幼健康", "人口与托育",
@@ -100,12 +101,15 @@ def test_match_lexicon_names_each_theme_once():
     assert list(names) == [0, -1, 1]  # cluster 1 also leans to theme 0 but with a lower share
 
 
-def test_lexicon_is_valid_and_its_seeds_are_tokens(tmp_path):
+def test_lexicon_is_valid_and_its_seeds_are_tokens(tmp_path, corpus):
     lexicon = themes.load_lexicon()
     assert 12 <= len(lexicon) <= 16 and EXPERT_THEMES <= {t.name for t in lexicon}
     tokenizer = Tokenizer()
     bad = [(t.name, s) for t in lexicon for s in t.seeds if tokenizer.tokenize(s) != [s]]
     assert not bad
+    custom = [themes.Theme("托育", "", ("托育", "托育服务体系建设")), themes.Theme("中医药", "", ("中医药",))]
+    res = themes.find_themes(corpus.items, corpus.documents, lexicon=custom, stability_seeds=1)
+    assert res.diagnostics["seeds_not_tokens"] == ["托育服务体系建设"]
     (tmp_path / "dup.yml").write_text("themes:\n  - {name: 中医药, seeds: [中医]}\n  - {name: 中医药, seeds: [中药]}\n", encoding="utf-8")
     with pytest.raises(InputError, match="appears twice"):
         themes.load_lexicon(tmp_path / "dup.yml")
@@ -154,6 +158,7 @@ def test_quality_bar_stability_and_document_concentration(result):
     assert diag["stability"]["mean_ari"] >= 0.8
     assert diag["resample_stability"]["mean_ari"] >= 0.85
     assert diag["concentrated_themes"] == []
+    assert diag["seeds_not_tokens"] == []
     big = result.themes[result.themes["size"] >= 5]
     assert (big.top_doc_share <= 0.8).all() and (big.n_docs >= 3).all()
 
@@ -217,3 +222,22 @@ def test_command_rejects_bad_input(tmp_path, capsys):
     assert main(["themes", "--processed", str(tmp_path)]) == 2
     assert "documents.csv: not found; run `python -m analysis ingest`" in capsys.readouterr().err
 
+
+@pytest.mark.slow
+def test_notebook_runs_from_the_notebooks_folder(themed, tmp_path):
+    import nbformat
+    import papermill
+
+    source = REPO / "notebooks" / "02_themes.ipynb"
+    committed = nbformat.read(source, as_version=4)
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in committed.cells if c.cell_type == "code")
+    assert sum("parameters" in c.metadata.get("tags", []) for c in committed.cells) == 1
+    out = tmp_path / "02_themes.ipynb"
+    papermill.execute_notebook(str(source), str(out), parameters={"processed": str(themed)}, cwd=str(REPO / "notebooks"),
+                               progress_bar=False)  # fmt: skip
+    executed = nbformat.read(out, as_version=4)
+    outputs = [o for c in executed.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert "key-findings" in html and "疾病预防控制" in html and "method-notes" in html
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 5

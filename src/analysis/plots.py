@@ -156,3 +156,106 @@ def plot_shared_indicators(values, max_indicators: int = 12, ncols: int = 3):
     fig.suptitle("多份文件共有的量化指标（目标值）", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def theme_size_chart(themes, unit_label: str = "事项"):
+    """Horizontal bars of units per theme (largest on top), each labelled ``n 条（share）``.
+
+    ``themes`` as in ``themes.csv`` (``theme_label``, ``size``); ``unit_label`` names
+    the unit counted (事项 or 句).
+    """
+    from matplotlib.figure import Figure
+
+    setup()
+    rows = themes.sort_values(["size", "theme_id"], ascending=[True, False])
+    total = int(themes["size"].sum())
+    fig = Figure(figsize=(8.5, 0.36 * len(rows) + 1.4))
+    ax = fig.subplots()
+    ax.barh(range(len(rows)), rows["size"], color="#3b6ea5", alpha=0.85)
+    for pos, n in enumerate(rows["size"]):
+        ax.text(n + total * 0.004, pos, f"{n}（{n / total:.0%}）", va="center", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows["theme_label"])
+    ax.set_xlim(0, rows["size"].max() * 1.18)
+    ax.set_xlabel(f"{unit_label}数（n={total}）")
+    ax.set_title(f"各主题{unit_label}数（括号内为占全部{unit_label}的比例）", loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def theme_terms_chart(term_weights, n_terms: int = 6, columns: int = 4):
+    """Small multiples: each theme's top terms by class-based TF-IDF weight.
+
+    ``term_weights`` has ``theme_id, theme_label, rank, term, weight`` (as
+    ``ThemeResult.term_weights``); panels follow ``theme_id``.
+    """
+    from matplotlib.figure import Figure
+
+    setup()
+    ids = sorted(term_weights["theme_id"].unique())
+    rows = -(-len(ids) // columns)
+    fig = Figure(figsize=(2.6 * columns, 1.9 * rows + 0.6))
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax, theme_id in zip(axes.flat, ids):
+        part = term_weights[(term_weights["theme_id"] == theme_id) & (term_weights["rank"] <= n_terms)].iloc[::-1]
+        ax.barh(range(len(part)), part["weight"], color="#c0392b", alpha=0.75)
+        ax.set_yticks(range(len(part)), part["term"], fontsize=8)
+        ax.set_title(f"{theme_id}. {part['theme_label'].iloc[0]}", loc="left", fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
+    for ax in axes.flat[len(ids):]:
+        ax.set_visible(False)
+    fig.suptitle("各主题区分性词语（类内 TF-IDF 权重：主题内常见、其他主题少见）", x=0.01, ha="left", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def theme_map_chart(coords):
+    """2-D map of units coloured by theme, each theme's name at its medoid (most central point).
+
+    ``coords`` has ``x, y, theme_id, theme_label`` (e.g. from ``themes.theme_map``).
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    setup()
+    colors = matplotlib.colormaps["tab20"].colors
+    fig = Figure(figsize=(9, 7))
+    ax = fig.subplots()
+    for theme_id, part in coords.groupby("theme_id", sort=True):
+        color = colors[(theme_id - 1) % len(colors)]
+        ax.scatter(part["x"], part["y"], s=22, color=color, alpha=0.8, linewidths=0, label=f"{theme_id}. {part['theme_label'].iloc[0]}")
+        xy = part[["x", "y"]].to_numpy()
+        medoid = xy[np.linalg.norm(xy[:, None] - xy[None], axis=2).sum(axis=1).argmin()]
+        ax.text(*medoid, part["theme_label"].iloc[0], fontsize=8, ha="center", va="center",
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "edgecolor": color})  # fmt: skip
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"主题地图（LSA + t-SNE，余弦距离；每点一个单位，n={len(coords)}；相近的点用词相近）", loc="left")
+    return fig
+
+
+def theme_concentration_chart(themes, max_share: float = 0.8, min_size: int = 5):
+    """Per theme the share of its units from its largest document, with the ``max_share`` rule as a dashed line.
+
+    Themes smaller than ``min_size`` units (exempt from the rule) are drawn pale.
+    """
+    from matplotlib.figure import Figure
+
+    setup()
+    rows = themes.sort_values("theme_id", ascending=False)
+    fig = Figure(figsize=(8.5, 0.36 * len(rows) + 1.4))
+    ax = fig.subplots()
+    colors = ["#c0392b" if s > max_share and n >= min_size else "#3b6ea5" for s, n in zip(rows["top_doc_share"], rows["size"])]
+    alphas = [0.85 if n >= min_size else 0.35 for n in rows["size"]]
+    for pos, (share, color, alpha) in enumerate(zip(rows["top_doc_share"], colors, alphas)):
+        ax.barh(pos, 100 * share, color=color, alpha=alpha)
+    for pos, row in enumerate(rows.itertuples()):
+        ax.text(100 * row.top_doc_share + 1, pos, f"{row.top_doc}（{row.n_docs} 份文件，n={row.size}）", va="center", fontsize=8)
+    ax.axvline(100 * max_share, color="#333", linestyle="--", linewidth=0.8)
+    ax.set_yticks(range(len(rows)), rows["theme_label"])
+    ax.set_xlim(0, 140)
+    ax.set_xlabel(f"最大来源文件所占比例（%，虚线 {max_share:.0%}；浅色为不足 {min_size} 个单位的主题）")
+    ax.set_title("主题是否只是某一份文件？", loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig

@@ -586,6 +586,7 @@ def diagnose(result: ThemeResult, tokens, scores, *, unit, k, mode, seed, featur
         "k": int(model.n_clusters_),
         "k_selection": [{key: round(v, 4) if isinstance(v, float) else v for key, v in r.items()} for r in model.k_selection_ or []],
         "seeded_units": int((seeded >= 0).sum()),
+        "seeds_not_tokens": [s for t in result.lexicon for s in t.seeds if tokenizer.tokenize(s) != [s]],
         "named_themes": int((themes.lexicon_theme != "").sum()),
         "silhouette": round(float(silhouette), 4),
         "stability": {"seeds": seeds, "mean_ari": round(_pairwise_ari(runs), 4)},
@@ -710,10 +711,11 @@ def key_findings(result: ThemeResult) -> list[str]:
             f"而全部事项中为 {overall[t]:.0%}（{lift.loc[d, t]:.1f} 倍）。"
         )
     diag = result.diagnostics
+    units = "句" if diag["parameters"]["unit"] == "sentence" else "条事项"
     findings.append(
         f"主题稳定且不等于文件：{len(diag['stability']['seeds'])} 个随机种子间调整兰德指数均值 {diag['stability']['mean_ari']:.2f}，"
-        f"80% 抽样重聚类 {diag['resample_stability']['mean_ari']:.2f}；≥{CONCENTRATION_MIN_SIZE} 条事项的主题中单一文件占比最高为 "
-        f"{diag['max_top_doc_share']:.0%}（按{'句' if diag['parameters']['unit'] == 'sentence' else '事项'}计）。"
+        f"80% 抽样重聚类 {diag['resample_stability']['mean_ari']:.2f}；≥{CONCENTRATION_MIN_SIZE} {units}的主题中单一文件占比最高为 "
+        f"{diag['max_top_doc_share']:.0%}。"
     )
     return findings
 
