@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 RAW       ?= data/raw
 PROCESSED ?= data/processed
+REPORTS   ?= reports
 
 .PHONY: install test reports lab bench clean
 
@@ -23,9 +24,14 @@ reports: $(STAMP)
 	$(PY) -m analysis ingest --raw $(RAW) --out $(PROCESSED)
 	$(PY) -m analysis themes --processed $(PROCESSED)
 	$(PY) -m analysis targets --processed $(PROCESSED)
+	$(PY) -m analysis reports --processed $(PROCESSED) --out $(REPORTS)
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks
+	test -f $(PROCESSED)/documents.csv || $(MAKE) reports
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+bench: $(STAMP)
+	$(PY) scripts/bench_reports.py
 
 clean:
-	rm -rf $(PROCESSED)/*.csv $(PROCESSED)/*.json reports/executed reports/*.html
+	rm -rf $(PROCESSED)/*.csv $(PROCESSED)/*.json reports/executed reports/*.html reports/state.json

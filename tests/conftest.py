@@ -34,6 +34,31 @@ def item(corpus, doc_id: str, position: int) -> dict:
     return rows.iloc[0].to_dict()
 
 
+def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
+    """Write a small notebook: a cell tagged ``parameters`` holding ``parameters``, then code ``cells``."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    first = new_code_cell(parameters, metadata={"tags": ["parameters"]})
+    nb = new_notebook(cells=[first, *(new_code_cell(c) for c in cells)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus_report(tmp_path_factory, processed):
+    """The real ``corpus`` job of reports.yml run once on the seed corpus: ``(Result, output folder)``."""
+    from analysis import reports
+
+    config = REPO / "reports.yml"
+    jobs = reports.select_jobs(reports.load_jobs(config), ["corpus"], config)
+    out = tmp_path_factory.mktemp("reports")
+    [result] = reports.run_reports(jobs, root=REPO, processed=processed, out=out, workers=1, progress=False)
+    return result, out
+
+
 @pytest.fixture(scope="session")
 def themed(tmp_path_factory, processed) -> Path:
     """A copy of ``processed`` plus the themes step's outputs (item_themes.csv, themes.csv, theme_diagnostics.json)."""

@@ -36,6 +36,62 @@ def setup() -> str:
     return path
 
 
+def section_items_chart(sections):
+    """Stacked bars of items per section for each document; ``sections`` as from ``corpus.section_counts``.
+
+    One bar per document (in frame order), one segment per section in document
+    order, numbered 1, 2, … inside segments wide enough; totals at the bar ends.
+    """
+    from matplotlib.figure import Figure
+
+    setup()
+    labels = list(dict.fromkeys(sections["label"]))
+    colors = matplotlib.colormaps["tab20"].colors
+    fig = Figure(figsize=(8.5, 0.45 * len(labels) + 1.4))
+    ax = fig.subplots()
+    for row, label in enumerate(labels):
+        left = 0
+        for sec in sections[sections["label"] == label].itertuples():
+            ax.barh(row, sec.n_items, left=left, height=0.6, color=colors[(sec.section_no - 1) % len(colors)], edgecolor="white")
+            if sec.n_items >= 3:
+                ink = "white" if (sec.section_no - 1) % 2 == 0 else "#333"  # tab20: even = dark, odd = light
+                ax.text(left + sec.n_items / 2, row, str(sec.section_no), ha="center", va="center", fontsize=8, color=ink)
+            left += sec.n_items
+        ax.text(left + 0.6, row, f"{left} 条", va="center", fontsize=9)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, sections.groupby("label")["n_items"].sum().max() * 1.12)
+    ax.set_xlabel("事项数（条）")
+    ax.set_title("各文件分节事项数（每段一节，按文中顺序，段内数字为节序）", loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def item_length_chart(items, labels):
+    """Box plots (with every item as a dot) of item length in characters per document.
+
+    ``items`` needs ``doc_id`` and ``n_chars``; ``labels`` maps ``doc_id`` to the
+    reader label and fixes the order. Dots are jittered with a fixed seed.
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    setup()
+    docs = [d for d in labels.index if d in set(items["doc_id"])]
+    values = [items.loc[items["doc_id"] == d, "n_chars"].to_numpy() for d in docs]
+    fig = Figure(figsize=(8.5, 4.2))
+    ax = fig.subplots()
+    ax.boxplot(values, widths=0.5, showfliers=False, medianprops={"color": "#c0392b"})
+    rng = np.random.default_rng(0)
+    for col, vals in enumerate(values, start=1):
+        ax.scatter(col + rng.uniform(-0.18, 0.18, len(vals)), vals, s=9, color="#3b6ea5", alpha=0.55, linewidths=0)
+    ax.set_xticks(range(1, len(docs) + 1), [f"{labels[d]}\n（n={len(v)} 条）" for d, v in zip(docs, values)])
+    ax.set_ylabel("事项长度（字，不含空白）")
+    ax.set_title("事项长度分布（箱线为四分位，红线为中位数，每点一条事项）", loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
 def shift_chart(shifts, title: str):
     """Diverging bars of theme-share changes (percentage points) with their bootstrap intervals.
 

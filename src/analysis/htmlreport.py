@@ -1,0 +1,121 @@
+"""Executed notebook → one self-contained HTML report (nbconvert), readable offline.
+
+:func:`notebook_html` renders with nbconvert's ``lab`` template minus every
+external script (require.js, MathJax, mermaid): figures are already embedded as
+data URIs and the Chinese text is drawn with a subset of the bundled Noto Sans
+CJK SC font embedded in the page (:func:`cjk_font_face`), so the file shows the
+same characters on any machine, with or without Chinese system fonts.
+:func:`report_summary` reads the title and first key finding that
+``reportkit.header`` wrote.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+from importlib.resources import files
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # nbformat is imported where used: a no-change run must stay cheap
+    from nbformat import NotebookNode
+
+FONT_FAMILY = "Report CJK"
+#: CSS font stack: the embedded CJK subset first (a web font later in the list may be
+#: skipped by browsers for the text laid out before it loaded), Latin from the system.
+FONT_STACK = f'"{FONT_FAMILY}", -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+FONT_PLACEHOLDER = "/* report-cjk-font */"
+
+TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_css -%}<style>{{ resources.report_css }}</style>{%- endblock html_head_css -%}
+"""
+
+STYLE = f"""{FONT_PLACEHOLDER}
+:root {{
+  --jp-content-font-family: {FONT_STACK};
+  --jp-ui-font-family: var(--jp-content-font-family);
+  --jp-content-font-size1: 15px;
+  --jp-content-line-height: 1.7;
+}}
+body.jp-Notebook {{ max-width: 64rem; margin: 0 auto; padding: 1.5rem 2rem 3rem; font-family: var(--jp-content-font-family); }}
+.jp-Cell {{ padding: 0; }}
+.jp-OutputArea-output img {{ max-width: 100%; height: auto; }}
+.jp-RenderedHTMLCommon table.report-table {{ font-size: 13px; margin: .5em 0 1.5em; }}
+.jp-RenderedHTMLCommon table.report-table td, .jp-RenderedHTMLCommon table.report-table th {{
+  text-align: left; padding: .3em .7em; max-width: 36em; }}
+.jp-RenderedHTMLCommon table.report-table tbody tr:nth-child(odd) {{ background: #f7f7f7; }}
+"""
+
+
+def _cjk_font_path() -> str:
+    from analysis.plots import CJK_FONT_FILE
+
+    return str(files("mplfonts") / "fonts" / CJK_FONT_FILE)
+
+
+def cjk_font_face(chars: str) -> str:
+    """A CSS ``@font-face`` embedding the bundled CJK font cut down to ``chars`` (WOFF, base64)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options(flavor="woff", layout_features=[], hinting=False, desubroutinize=True)
+    font = TTFont(_cjk_font_path(), lazy=True)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    subset.save_font(font, buffer, options)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url(data:font/woff;base64,{data}) format("woff"); }}'
+
+
+def _for_readers(nb: NotebookNode) -> NotebookNode:
+    """A copy of ``nb`` without stderr streams (warnings are for developers, kept in the executed notebook)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.get("name") == "stderr")]
+    return nb
+
+
+def notebook_html(nb: NotebookNode, title: str, *, show_code: bool = False) -> str:
+    """The executed notebook ``nb`` as one standalone HTML page titled ``title``.
+
+    Code cells and prompts are hidden unless ``show_code`` (then stderr is kept
+    too); every non-ASCII character on the page is covered by the embedded font.
+    """
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_loaders=[DictLoader({"report.html.j2": TEMPLATE})],
+        template_file="report.html.j2",
+        exclude_input=not show_code,
+        exclude_input_prompt=not show_code,
+        exclude_output_prompt=True,
+        embed_images=True,
+        language_code="zh",
+    )
+    shown = nb if show_code else _for_readers(nb)
+    body, _ = exporter.from_notebook_node(shown, resources={"report_css": STYLE, "metadata": {"name": title}})
+    chars = "".join(sorted({c for c in body if ord(c) > 0x7F}))
+    return body.replace(FONT_PLACEHOLDER, cjk_font_face(chars) if chars else "", 1)
+
+
+def report_summary(nb: NotebookNode) -> tuple[str, str]:
+    """``(title, first key finding)`` from the ``reportkit.header`` output in ``nb``; ``""`` when absent."""
+    from bs4 import BeautifulSoup
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            markup = output.get("data", {}).get("text/html")
+            if not markup:
+                continue
+            soup = BeautifulSoup("".join(markup), "html.parser")
+            heading, finding = soup.select_one(".report-header h1"), soup.select_one("ul.key-findings li")
+            if heading or finding:
+                return (heading.get_text(" ", strip=True) if heading else "", finding.get_text(" ", strip=True) if finding else "")
+    return "", ""
