@@ -28,6 +28,7 @@ th {{ background: #f4f7fb; font-weight: 600; white-space: nowrap; }}
 td.report a {{ font-weight: 600; color: #1f4e87; text-decoration: none; }}
 td.report a:hover {{ text-decoration: underline; }}
 td.report .name, td.params {{ color: #666; font-size: .85rem; }}
+td.params {{ white-space: nowrap; }}
 td.params code {{ font-size: .85rem; }}
 td.time, th.time {{ white-space: nowrap; text-align: right; }}
 .status {{ display: inline-block; padding: .05rem .5rem; border-radius: .8rem; font-size: .85rem; white-space: nowrap; }}
