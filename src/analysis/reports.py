@@ -196,55 +196,61 @@ def _error_line(exc: BaseException) -> str:
     return ANSI_RE.sub("", " ".join(text.split()))
 
 
+def _papermill(task: dict, executed: Path) -> str:
+    """Execute the job's notebook into ``executed`` (atomically, kept up to a failing cell); return the error or ""."""
+    import papermill
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)  # its parameter-cell parser trips on "city=…" values
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{executed.stem}.", suffix=".ipynb", dir=executed.parent)
+    os.close(fd)
+    error = ""
+    try:
+        papermill.execute_notebook(
+            task["path"], tmp, parameters=task["parameters"], cwd=task["root"], kernel_name=KERNEL,
+            progress_bar=False, request_save_on_cell_execute=False, execution_timeout=task["timeout"],
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        )  # fmt: skip
+    except Exception as exc:  # any failure belongs to this job only
+        error = _error_line(exc)
+    if Path(tmp).stat().st_size:
+        os.replace(tmp, executed)
+    else:  # nothing ran (e.g. the kernel did not start): no notebook to keep
+        Path(tmp).unlink()
+    return error
+
+
 def execute_job(task: dict) -> dict:
     """Worker: execute one job's notebook with papermill and write its executed notebook and HTML.
 
     ``task`` holds ``name, notebook`` (as written), ``path, parameters, root`` (working
-    directory), ``out, show_code, timeout``.
-    Returns ``{status, seconds, finished, title, finding, error}``; never raises.
+    directory), ``out, show_code, timeout``. Returns ``{status, seconds, finished,
+    title, finding, error}``; never raises. A failed job's old outputs never linger.
     """
     import nbformat
-    import papermill
 
     from analysis.htmlreport import notebook_html, report_summary
 
-    logging.getLogger("papermill").setLevel(logging.ERROR)  # its parameter-cell parser trips on "city=…" values
     start = time.perf_counter()
-    out, name, notebook = Path(task["out"]), task["name"], Path(task["path"])
-    executed = out / "executed" / f"{name}.ipynb"
+    out, name = Path(task["out"]), task["name"]
+    executed, page = out / "executed" / f"{name}.ipynb", out / f"{name}.html"
     outcome = {"status": "ok", "title": "", "finding": "", "error": ""}
+    for stale in (executed, page):
+        stale.unlink(missing_ok=True)
     try:
-        if not notebook.is_file():
+        if not Path(task["path"]).is_file():
             raise FileNotFoundError(f"notebook not found: {task['notebook']} (listed in {CONFIG_NAME})")
-        _check_parameters(nbformat.read(notebook, as_version=4), task["parameters"], task["notebook"])
-    except (OSError, ValueError, SyntaxError) as exc:
-        outcome.update(status="failed", error=str(exc))
-        for stale in (executed, out / f"{name}.html"):
-            stale.unlink(missing_ok=True)
-    else:
-        executed.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".ipynb", dir=executed.parent)
-        os.close(fd)
-        try:
-            papermill.execute_notebook(
-                str(notebook), tmp, parameters=task["parameters"], cwd=task["root"], kernel_name=KERNEL,
-                progress_bar=False, request_save_on_cell_execute=False, execution_timeout=task["timeout"],
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            )
-        except Exception as exc:  # any failure belongs to this job only
-            outcome.update(status="failed", error=_error_line(exc))
-        try:
-            if Path(tmp).stat().st_size:
-                os.replace(tmp, executed)
-                nb = nbformat.read(executed, as_version=4)
-                title, finding = report_summary(nb)
-                outcome.update(title=title, finding=finding)
-                page = notebook_html(nb, title or name, show_code=task["show_code"] or outcome["status"] == "failed")
-                write_text_atomic(out / f"{name}.html", page)
-        except Exception as exc:
-            outcome.update(status="failed", error=outcome["error"] or _error_line(exc))
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        _check_parameters(nbformat.read(task["path"], as_version=4), task["parameters"], task["notebook"])
+        error = _papermill(task, executed)
+        if executed.is_file():
+            nb = nbformat.read(executed, as_version=4)
+            title, finding = report_summary(nb)
+            outcome.update(title=title, finding=finding)
+            write_text_atomic(page, notebook_html(nb, title or name, show_code=task["show_code"] or bool(error)))
+    except Exception as exc:  # a bad notebook file or a rendering problem fails this job only
+        error = str(exc) if isinstance(exc, (OSError, ValueError, SyntaxError)) else _error_line(exc)
+    if error:
+        outcome.update(status="failed", error=error)
     outcome.update(seconds=round(time.perf_counter() - start, 2), finished=datetime.now().isoformat(timespec="seconds"))
     return outcome
 
