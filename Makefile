@@ -24,6 +24,9 @@ reports: $(STAMP)
 	$(PY) -m analysis ingest --raw $(RAW) --out $(PROCESSED)
 	$(PY) -m analysis themes --processed $(PROCESSED)
 	$(PY) -m analysis targets --processed $(PROCESSED)
+	$(PY) -m analysis shifts --processed $(PROCESSED) --base "city=青岛市,year=2021" --compare "city=青岛市,year=2024"
+	for c in 青岛市 池州市 西安市 万州区; do \
+	  $(PY) -m analysis shifts --processed $(PROCESSED) --base "year=2024,city!=$$c" --compare "year=2024,city=$$c" || exit 1; done
 	$(PY) -m analysis reports --processed $(PROCESSED) --out $(REPORTS)
 
 lab: $(STAMP)

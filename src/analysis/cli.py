@@ -19,6 +19,7 @@ STEPS: dict[str, tuple[str, str]] = {
     "ingest": ("analysis.ingest", "parse the raw documents listed in the manifest into processed tables"),
     "themes": ("analysis.themes", "cluster plan items into named health-policy themes (item_themes.csv, themes.csv)"),
     "targets": ("analysis.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
+    "shifts": ("analysis.shifts", "compare theme shares, distinctive terms and item continuity between two groups of plans"),
     "reports": ("analysis.reports", "run the report notebooks of reports.yml (papermill) into standalone HTML in reports/"),
 }
 

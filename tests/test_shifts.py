@@ -1,0 +1,304 @@
+"""Attention profiles and share shifts: constructed inputs with known answers, then the seed corpus end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import warnings
+from html import escape as html_escape
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import plots
+from analysis.cli import main
+from analysis.errors import InputError
+from analysis.keyness import keyness
+from analysis.profiles import (
+    attention_profiles,
+    bootstrap_document_shares,
+    distance_matrix,
+    document_shares,
+    js_distance,
+    label_items,
+)
+from analysis.shifts import SHIFT_COLUMNS, compare_groups, share_shifts, summarize_shifts
+from analysis.store import read_table
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_priority_shifts.ipynb"
+
+LABELS = {0: "党建", 1: "疾病预防控制", 2: "基层卫生", 3: "中医药"}
+
+
+def labelled(spec: dict[str, list[int]], chars: dict[str, list[int]] | None = None) -> pd.DataFrame:
+    """Labelled items: ``{doc_id: [theme_id of item 1, item 2, …]}`` (optionally their n_chars)."""
+    rows = []
+    for doc, themes in spec.items():
+        for pos, theme in enumerate(themes, start=1):
+            n_chars = chars[doc][pos - 1] if chars else 100
+            rows.append({"doc_id": doc, "item_id": f"{doc}-{pos:04d}", "position": pos, "n_chars": n_chars,
+                         "theme_id": theme, "theme_label": LABELS[theme]})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_shares_by_items_and_by_characters():
+    items = labelled({"a": [0, 1, 1, 1]}, chars={"a": [300, 100, 100, 100]})
+    assert document_shares(items, "items").loc["a"].tolist() == [0.25, 0.75]
+    assert document_shares(items, "chars").loc["a"].tolist() == [0.5, 0.5]
+    with pytest.raises(ValueError, match="weight must be one of"):
+        document_shares(items, "words")
+
+
+def test_group_share_is_the_mean_of_document_shares_with_counts_and_first_position():
+    items = labelled({"a": [0, 0, 0, 0], "b": [2, 1], "c": [1]})
+    prof = attention_profiles(items, {"ab": ["a", "b"], "c": ["c"]}).set_index(["group", "theme_id"])
+    assert prof.loc[("ab", 0), "share"] == 0.5  # a: all theme 0; b: none -> mean 0.5, not pooled 4/6
+    assert prof.loc[("ab", 1), "share"] == 0.25 and prof.loc[("ab", 2), "share"] == 0.25
+    assert prof.loc[("ab", 0), "n_items"] == 4 and prof.loc[("ab", 0), "n_chars"] == 400
+    assert prof.loc[("ab", 1), "first_position"] == 2 and prof.loc[("ab", 2), "first_position"] == 1
+    assert prof.loc[("c", 1), "share"] == 1.0 and prof.loc[("c", 1), "first_position"] == 1
+    assert pd.isna(prof.loc[("c", 0), "first_position"]) and prof.loc[("c", 0), "n_items"] == 0
+    assert list(prof.reset_index().columns) == ["group", "theme_id", "theme_label", "share", "n_items", "n_chars", "first_position"]
+
+
+def test_identical_groups_give_zero_shift_and_intervals_covering_zero():
+    # two different plans with the same profile (1/2, 1/4, 1/4), items in another order
+    items = labelled({"base": [0, 0, 1, 2] * 10, "comp": [2, 1, 0, 0] * 10})
+    shifts = share_shifts(items, ["base"], ["comp"], n_boot=500, seed=1)
+    assert list(shifts.columns) == SHIFT_COLUMNS
+    assert (shifts.diff_pp == 0).all() and (shifts.log_ratio == 0).all() and (shifts.rank_change == 0).all()
+    assert (shifts.ci_low < 0).all() and (shifts.ci_high > 0).all()
+    assert set(shifts.status) == {"similar"}
+    # the very same documents on both sides: every replicate is paired, so exactly zero
+    same = share_shifts(items, ["base", "comp"], ["comp", "base"], n_boot=200)
+    assert (same[["diff_pp", "ci_low", "ci_high"]] == 0).all().all()
+
+
+def test_new_and_dropped_themes_and_rank_change():
+    items = labelled({"base": [0, 0, 0, 1], "comp": [0, 2, 2, 2]})
+    shifts = share_shifts(items, ["base"], ["comp"], n_boot=300).set_index("theme_id")
+    assert shifts.loc[2, "status"] == "new" and shifts.loc[2, "diff_pp"] == 75.0 and pd.isna(shifts.loc[2, "log_ratio"])
+    assert shifts.loc[1, "status"] == "dropped" and shifts.loc[1, "diff_pp"] == -25.0
+    assert shifts.loc[1, "ci_high"] <= 0 <= shifts.loc[2, "ci_low"]  # an absent theme is never drawn
+    assert shifts.loc[0, "log_ratio"] == pytest.approx(np.log2(0.25 / 0.75), abs=1e-4)
+    assert shifts.loc[0, "rank_change"] == -1  # first in base, second in compare
+    assert 3 not in shifts.index  # absent from both groups
+    assert shifts.index.tolist() == [2, 1, 0]  # largest rise first
+
+
+def test_bootstrap_interval_matches_binomial_theory():
+    # shares 1/2 from 200 items each: sd of the difference = sqrt(2 * .25 / 200) = 5 pp
+    items = labelled({"base": [0, 1] * 100, "comp": [1, 0] * 100})
+    shifts = share_shifts(items, ["base"], ["comp"], n_boot=4000, seed=0).set_index("theme_id")
+    half_width = (shifts.loc[0, "ci_high"] - shifts.loc[0, "ci_low"]) / 2
+    assert half_width == pytest.approx(1.96 * 5.0, rel=0.08)
+    assert shifts.loc[0, "ci_low"] == pytest.approx(-shifts.loc[1, "ci_high"], abs=1e-9)  # two themes mirror
+
+
+def test_seeded_bootstrap_is_reproducible():
+    items = labelled({"base": [0, 1, 1, 2, 3, 3, 3], "comp": [0, 0, 1, 2, 2, 3]})
+    first = share_shifts(items, ["base"], ["comp"], n_boot=300, seed=7)
+    pd.testing.assert_frame_equal(first, share_shifts(items, ["base"], ["comp"], n_boot=300, seed=7))
+    assert not first.ci_low.equals(share_shifts(items, ["base"], ["comp"], n_boot=300, seed=8).ci_low)
+
+
+def test_vectorised_bootstrap_equals_the_plain_loop():
+    items = labelled({"a": [0, 1, 1, 3, 2], "b": [2, 2, 0]}, chars={"a": [10, 20, 30, 40, 50], "b": [5, 6, 7]})
+    reps = bootstrap_document_shares(items, ["a", "b"], "chars", 50, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    for doc in ["a", "b"]:
+        rows = items[items.doc_id == doc]
+        draws = rng.integers(0, len(rows), size=(50, len(rows)))
+        for b in range(50):
+            pick = rows.iloc[draws[b]]
+            expect = pick.groupby("theme_id").n_chars.sum().reindex(range(4), fill_value=0) / pick.n_chars.sum()
+            np.testing.assert_allclose(reps[doc][b], expect.to_numpy())
+
+
+def test_jensen_shannon_distance_base_2():
+    assert js_distance([0.2, 0.3, 0.5], [0.2, 0.3, 0.5]) == 0
+    assert js_distance([0.5, 0.5, 0], [0, 0, 1]) == pytest.approx(1.0)
+    # p = (1, 0), q = (.5, .5): JSD = .5 log2(4/3) + .5 (.5 log2(2/3) + .5 log2 2) = 0.3113
+    assert js_distance([1, 0], [0.5, 0.5]) == pytest.approx(np.sqrt(0.311278), abs=1e-6)
+    items = labelled({"a": [0, 1], "b": [1, 0], "c": [2, 3]})
+    dist = distance_matrix(document_shares(items))
+    assert dist.loc["a", "b"] == 0 and dist.loc["a", "c"] == pytest.approx(1.0)
+    assert np.allclose(dist, dist.T) and (np.diag(dist) == 0).all()
+
+
+def test_label_items_requires_a_theme_for_every_item():
+    items = labelled({"a": [0, 1]}).drop(columns=["theme_id", "theme_label"])
+    themes = pd.DataFrame({"doc_id": ["a"], "item_id": ["a-0001"], "theme_id": [0], "theme_label": ["党建"]})
+    with pytest.raises(InputError, match=r"item_themes.csv: 1 of 2 items have no theme \(e.g. a-0002\)"):
+        label_items(items, themes, "item_themes.csv")
+    full = pd.concat([themes, themes.assign(item_id="a-0002", theme_id=3, theme_label="中医药")])
+    assert label_items(items, full).theme_id.tolist() == [0, 3]
+
+
+FINDING_RE = re.compile(r"「(.+?)」([\d.]+)% → ([\d.]+)%（([+-][\d.]+) 个百分点，95% 区间 ([+-][\d.]+) 至 ([+-][\d.]+)）")
+
+
+def test_summary_agrees_with_the_table():
+    items = labelled({"base": [0, 0, 0, 1, 1, 2, 2, 2, 2, 3], "comp": [0, 1, 1, 1, 1, 1, 3, 3, 3, 3, 2]})
+    shifts = share_shifts(items, ["base"], ["comp"], n_boot=400, seed=0)
+    up, down, overall = summarize_shifts(shifts, "青岛市 2021", "青岛市 2024", "items", 0.4321, 10, 11)
+    assert up.startswith("青岛市 2024 与 青岛市 2021 相比（按条目计），占比上升最多：")
+    table = shifts.set_index("theme_label")
+    quoted = FINDING_RE.findall(up) + FINDING_RE.findall(down)
+    assert [q[0] for q in quoted] == ["中医药", "疾病预防控制", "基层卫生", "党建"]  # two largest rises, two largest falls
+    for label, base, comp, diff, low, high in quoted:
+        row = table.loc[label]
+        assert float(base) == round(100 * row.base_share, 1) and float(comp) == round(100 * row.compare_share, 1)
+        assert (float(diff), float(low), float(high)) == tuple(round(row[c], 1) for c in ("diff_pp", "ci_low", "ci_high"))
+    assert "Jensen–Shannon 距离 0.43" in overall and "新出现主题 0 个，消失 0 个" in overall
+    assert "基准 10 条，比较 11 条" in overall
+    none_up = summarize_shifts(shifts[shifts.diff_pp < 0], "a", "b", "chars", 0.1, 900, 800)
+    assert "没有主题占比上升" in none_up[0] and "按字数计" in none_up[0] and "基准 900 字" in none_up[2]
+
+
+def test_charts_draw_chinese_labels_without_missing_glyphs(tmp_path):
+    items = labelled({"base": [0, 0, 1, 2, 3], "comp": [1, 1, 2, 2, 2, 3]})
+    shifts = share_shifts(items, ["base"], ["comp"], n_boot=100)
+    terms = keyness([["托育", "托位"], ["托育"]], [["医养结合", "安宁疗护"], ["医养结合"]])
+    shares = document_shares(items).rename(columns=LABELS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font" would raise
+        figures = [
+            plots.shift_chart(shifts, "青岛市 2024 相对 青岛市 2021"),
+            plots.dumbbell_chart(shifts, "青岛市 2021", "青岛市 2024", "各主题占比"),
+            plots.keyness_chart(terms, "青岛市 2021", "青岛市 2024"),
+            plots.share_heatmap(shares, "各文件主题占比"),
+        ]
+        for n, fig in enumerate(figures):
+            fig.savefig(tmp_path / f"{n}.png")
+    labels = [t.get_text() for t in figures[0].axes[0].get_yticklabels()]
+    assert labels == shifts.sort_values("diff_pp").theme_label.tolist()  # largest rise on top
+    assert all((tmp_path / f"{n}.png").stat().st_size > 5000 for n in range(4))
+
+
+# --- the real seed corpus, themes from the themes step ------------------------------------------
+
+QINGDAO = ("city=青岛市,year=2021", "city=青岛市,year=2024")
+XIAN_VS_REST = ("year=2024,city!=西安市", "year=2024,city=西安市")
+
+
+@pytest.fixture(scope="module")
+def folder(themed, tmp_path_factory) -> Path:
+    """A private copy of the ``themed`` processed folder, for the default output folders."""
+    out = tmp_path_factory.mktemp("shifts") / "processed"
+    shutil.copytree(themed, out)
+    return out
+
+
+def run_cli(*argv: str) -> int:
+    return main(["shifts", *argv])
+
+
+def test_cli_writes_one_folder_per_comparison(folder, capsys):
+    assert run_cli("--processed", str(folder), "--base", QINGDAO[0], "--compare", QINGDAO[1], "--n-boot", "200") == 0
+    assert run_cli("--processed", str(folder), "--base", XIAN_VS_REST[0], "--compare", XIAN_VS_REST[1], "--n-boot", "200") == 0
+    qingdao = folder / "shifts" / "city-青岛市_year-2021__vs__city-青岛市_year-2024__items"
+    xian = folder / "shifts" / "year-2024_city-not-西安市__vs__year-2024_city-西安市__items"
+    for folder in (qingdao, xian):
+        assert sorted(p.name for p in folder.iterdir()) == ["comparison.json", "continuity.csv", "keyness.csv", "shares.csv", "shifts.csv"]
+    assert "wrote shares.csv" in capsys.readouterr().out
+
+    info = json.loads((xian / "comparison.json").read_text(encoding="utf-8"))
+    assert info["base_doc_ids"] == ["qingdao-2024", "chizhou-2024", "wanzhou-2024"] and info["compare_doc_ids"] == ["xian-2024"]
+
+    shares = read_table(qingdao, "shares")
+    assert list(shares.columns) == ["group", "theme_id", "theme_label", "share", "n_items", "n_chars", "first_position", "role"]
+    by_group = shares.groupby("group", sort=False)
+    assert list(by_group.groups) == [*QINGDAO, "qingdao-2024", "chizhou-2024", "qingdao-2021", "xian-2024", "wanzhou-2024"]
+    assert np.allclose(by_group.share.sum(), 1.0)
+    assert by_group.n_items.sum().to_dict() == {**dict(zip(QINGDAO, [11, 21])), "qingdao-2024": 21, "chizhou-2024": 74,
+                                                "qingdao-2021": 11, "xian-2024": 35, "wanzhou-2024": 57}  # fmt: skip
+    assert shares.loc[shares.group == QINGDAO[1], "first_position"].min() == 1
+
+    shifts = read_table(qingdao, "shifts")
+    assert list(shifts.columns) == SHIFT_COLUMNS
+    pivot = shares[shares.role != "document"].pivot(index="theme_id", columns="role", values="share")
+    table = shifts.set_index("theme_id")
+    assert np.allclose(table.diff_pp, 100 * (pivot["compare"] - pivot["base"]).loc[table.index], atol=1e-3)
+    assert ((table.ci_low <= table.diff_pp + 1e-9) & (table.diff_pp <= table.ci_high + 1e-9)).all()
+    assert set(table.status) <= {"new", "dropped", "up", "down", "similar"}
+    summary = json.loads((qingdao / "comparison.json").read_text(encoding="utf-8"))
+    assert 0.3 < summary["js_distance"] < 1
+    for label, base, comp, diff, low, high in FINDING_RE.findall(" ".join(summary["findings"])):
+        row = shifts.set_index("theme_label").loc[label]
+        assert (float(diff), float(low), float(high)) == tuple(round(row[c], 1) for c in ("diff_pp", "ci_low", "ci_high"))
+
+    keyness = read_table(qingdao, "keyness")
+    base_terms = keyness[keyness.side == "base"].term.head(10).tolist()
+    assert "血液" in base_terms  # Qingdao 2021 has blood-supply targets, 2024 none
+    assert not {"青岛", "青岛市"} & set(keyness.term)  # place names are not terms
+
+    continuity = read_table(qingdao, "continuity")
+    assert (continuity.status != "dropped").sum() == 21  # every 2024 item once
+    pairs = continuity.set_index("compare_item_id")
+    # 疾控 reform carried over from the 2021 targets into the 2024 plan
+    assert pairs.loc["qingdao-2024-0010", "base_item_id"] == "qingdao-2021-0011"
+    assert pairs.loc["qingdao-2024-0010", "status"] == "reworded"
+
+
+def test_cli_is_deterministic_and_weights_by_characters(themed, tmp_path):
+    args = ["--processed", str(themed), "--base", QINGDAO[0], "--compare", QINGDAO[1], "--n-boot", "100", "--weight", "chars"]
+    assert run_cli(*args, "--out", str(tmp_path / "a")) == 0 and run_cli(*args, "--out", str(tmp_path / "b")) == 0
+    for name in ("shares.csv", "shifts.csv", "keyness.csv", "continuity.csv", "comparison.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    shares = read_table(tmp_path / "a", "shares")
+    doc = shares[shares.group == "qingdao-2021"]
+    assert np.allclose(doc.share, doc.n_chars / doc.n_chars.sum())  # character weights
+
+
+@pytest.mark.parametrize(
+    "base, message",
+    [
+        ("cty=青岛市", "unknown field 'cty'"),
+        ("city=青岛市,year=2022", "year values: 2021, 2024"),
+        ("city=西安市,year=2021", "no document matches group selector"),
+    ],
+)
+def test_cli_bad_selector_is_one_line_and_exit_2(themed, capsys, base, message):
+    assert run_cli("--processed", str(themed), "--base", base, "--compare", QINGDAO[1]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {themed / 'documents.csv'}: ") and message in err and err.count("\n") == 1
+
+
+def test_missing_themes_say_which_step_to_run(processed, capsys):
+    assert run_cli("--processed", str(processed), "--base", QINGDAO[0], "--compare", QINGDAO[1]) == 2
+    assert "item_themes.csv: not found; run `python -m analysis themes` first" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("base, compare", [QINGDAO, XIAN_VS_REST])
+def test_notebook_runs_under_papermill(themed, tmp_path, base, compare):
+    import papermill
+
+    out = tmp_path / "03_priority_shifts.ipynb"
+    params = {"base": base, "compare": compare, "n_boot": 100, "processed": str(themed)}
+    papermill.execute_notebook(str(NOTEBOOK), str(out), parameters=params, cwd=str(NOTEBOOK.parent), progress_bar=False)
+    cells = nbformat.read(out, as_version=4).cells
+    outputs = [o for c in cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if "Glyph" in o.get("text", "")]  # every Chinese label has its glyphs
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    result = compare_groups(themed, base, compare, n_boot=100)
+    for finding in result.findings():
+        assert html_escape(finding) in html  # the header shows the findings computed from the table
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 4  # shifts, dumbbell, keyness, heatmap
+    assert "method-notes" in html and "事项延续" in "".join(c.source for c in cells)
+
+
+def test_committed_notebook_has_no_outputs_and_one_parameters_cell():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert sum("parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1
+    params = code[0].source
+    for name in ("base", "compare", "weight", "n_boot", "seed", "processed"):
+        assert re.search(rf"^{name} = ", params, re.M), name
