@@ -7,7 +7,8 @@ Measures, in a temporary output folder so data/processed and reports/ are left a
 1. cold ``make reports`` (ingest → themes → targets → every report job, no state);
 2. a no-change rerun of ``make reports`` and of the reports step alone
    (``python -m analysis reports``: hashing and state check only, no kernel);
-3. the time of each report job in the cold run (from ``state.json``).
+3. the reports step alone with every job run (``--force``);
+4. the time of each report job in the cold run (from ``state.json``).
 """
 
 from __future__ import annotations
@@ -46,10 +47,12 @@ def main() -> int:
         state = json.loads((out / "state.json").read_text(encoding="utf-8"))["jobs"]
         rerun, _ = timed(make)
         step_rerun, again = timed(step)
+        forced, _ = timed(step + ["--force"])
         print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, --jobs {args.jobs}")
         print(f"cold make reports (ingest → themes → targets → {len(state)} reports): {cold:6.1f} s")
         print(f"no-change make reports:                                   {rerun:6.1f} s")
         print(f"no-change python -m analysis reports:                     {step_rerun:6.1f} s")
+        print(f"python -m analysis reports --force (all {len(state)} reports run):       {forced:6.1f} s")
         print("per report (cold run, worker time incl. kernel start and HTML):")
         for name, entry in state.items():
             print(f"  {name:<32} {entry['status']:<7} {entry['seconds']:6.1f} s")
