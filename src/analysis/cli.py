@@ -24,21 +24,27 @@ STEPS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one sub-command per pipeline step."""
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with one sub-command per pipeline step.
+
+    Only the ``selected`` step's module is imported (to add its options), so a
+    command does not pay for importing every other step.
+    """
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"analysis {__version__}")
     sub = parser.add_subparsers(dest="step", required=True, metavar="STEP")
     for name, (module, help_text) in STEPS.items():
         step = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(module).add_arguments(step)
+        if name == selected:
+            importlib.import_module(module).add_arguments(step)
         step.set_defaults(module=module)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen step; input errors print one clear line and exit 2."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(next((a for a in argv if a in STEPS), None)).parse_args(argv)
     try:
         return importlib.import_module(args.module).run(args)
     except InputError as exc:
