@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -88,3 +90,12 @@ def test_every_step_has_help(step, capsys):
         main([step, "--help"])
     assert exit_info.value.code == 0
     assert "usage: python -m analysis " + step in capsys.readouterr().out
+
+
+def test_outputs_get_ordinary_file_permissions(raw, tmp_path):
+    old = os.umask(0o022)
+    try:
+        ingest(raw, tmp_path / "out", progress=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out" / "items.csv").stat().st_mode) == 0o644

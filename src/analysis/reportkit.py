@@ -43,6 +43,7 @@ def header(title: str, compared: str, findings: Iterable[str]) -> HTML:
 def table(frame: pd.DataFrame, caption: str = "", max_rows: int | None = None) -> HTML:
     """``frame`` as an HTML table with every cell escaped (document text is shown inert)."""
     shown = frame if max_rows is None else frame.head(max_rows)
+    shown = shown.astype(object).where(shown.notna(), "")  # pd.NA would print as "<NA>"
     body = shown.to_html(index=False, escape=True, classes="report-table", border=0, na_rep="")
     cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
     more = f"<p>… {len(frame) - len(shown)} more rows</p>" if len(shown) < len(frame) else ""

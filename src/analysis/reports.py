@@ -41,13 +41,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import yaml
 from tqdm.auto import tqdm
 
 import analysis
 from analysis.errors import InputError
 from analysis.paths import processed_dir, project_root, reports_dir
-from analysis.store import write_json_atomic, write_text_atomic
+from analysis.store import read_yaml, write_json_atomic, write_text_atomic
 
 CONFIG_NAME = "reports.yml"
 STATE_NAME = "state.json"
@@ -95,12 +94,7 @@ def load_jobs(config: str | Path) -> list[Job]:
     Notebook paths are relative to the folder holding ``config``.
     """
     config = Path(config)
-    if not config.is_file():
-        raise InputError(config, "report configuration not found")
-    try:
-        data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(config, f"not valid YAML: {exc}") from exc
+    data = read_yaml(config, "report configuration")
     if not isinstance(data, dict) or not isinstance(data.get("jobs"), dict) or not data["jobs"]:
         raise InputError(config, "expected a mapping 'jobs:' of report names to {notebook, parameters}")
     jobs = []

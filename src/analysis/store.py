@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from analysis.errors import InputError
 
@@ -28,8 +29,16 @@ TEXT_COLUMNS = frozenset(
 )
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _temp_path(directory: Path, name: str) -> Path:
+    """An empty temporary file beside the target, with the permissions a new file would get."""
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     return Path(tmp)
 
@@ -72,6 +81,17 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> lis
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
     return [final for _, final in staged]
+
+
+def read_yaml(path: str | Path, what: str) -> object:
+    """Parse a UTF-8 YAML file; a missing or malformed file raises InputError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, f"{what} not found")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(path, f"not valid YAML ({exc})") from exc
 
 
 def read_table(processed: str | Path, name: str, step: str = "ingest") -> pd.DataFrame:

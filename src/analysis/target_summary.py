@@ -11,18 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.corpus import document_labels
 from analysis.selectors import select_documents
 from analysis.store import read_table
 from analysis.targets import RATE_UNITS, read_item_themes
 
 COMPARATOR_PREFIX = {"≥": "≥", "≤": "≤", "increase": "+", "=": ""}
-
-
-def document_labels(documents: pd.DataFrame) -> dict[str, str]:
-    """``{doc_id: "青岛市 2024"}``; the doc_id itself where city and year repeat."""
-    labels = documents.city.astype(str) + " " + documents.year.astype(str)
-    repeated = labels.duplicated(keep=False)
-    return dict(zip(documents.doc_id, labels.where(~repeated, documents.doc_id)))
 
 
 @dataclass

@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import yaml
 from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.cluster import kmeans_plusplus
 from sklearn.decomposition import TruncatedSVD
@@ -46,7 +45,7 @@ from tqdm import tqdm
 from analysis.errors import InputError
 from analysis.features import TextFeatures, identity
 from analysis.paths import processed_dir
-from analysis.store import read_table, write_json_atomic, write_tables
+from analysis.store import read_table, read_yaml, write_json_atomic, write_tables
 from analysis.tokenize import DATA_DIR, Tokenizer
 
 LEXICON_FILE = DATA_DIR / "themes.yml"
@@ -97,12 +96,7 @@ def load_lexicon(path: str | Path | None = None) -> list[Theme]:
     name or seeds, or two themes share a name.
     """
     path = Path(str(path or LEXICON_FILE))
-    if not path.is_file():
-        raise InputError(path, "theme lexicon not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(path, f"not valid YAML ({exc})") from exc
+    data = read_yaml(path, "theme lexicon")
     entries = data.get("themes") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise InputError(path, "expected a top-level 'themes:' list of {name, seeds}")
