@@ -324,3 +324,12 @@ def test_damaged_and_random_files_read_or_raise_input_error(sample_files, tmp_pa
             assert exc.path == str(path)
 
     check()
+
+
+def test_html_with_a_malformed_declared_charset_is_read_by_detection(tmp_path):
+    # Found by the fuzz test: a NUL inside <meta charset> made bytes.decode raise ValueError.
+    path = tmp_path / "page.html"
+    path.write_bytes("<html><head><meta charset=\x00gbk'></head><body><p>一、要点</p></body></html>".encode("gbk"))
+    with pytest.raises(InputError) as err:
+        read_text(path)
+    assert err.value.path == str(path)

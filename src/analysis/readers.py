@@ -84,7 +84,7 @@ def decode_bytes(data: bytes, path: Path, declared: str | None = None) -> str:
         codec = ENCODING_SUPERSETS.get(declared.lower(), declared)
         try:
             text = data.decode(codec)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # unknown or malformed codec name, undecodable bytes
             text = None
     if text is None:
         try:
