@@ -19,6 +19,16 @@ from analysis.targets import RATE_UNITS, read_item_themes
 COMPARATOR_PREFIX = {"≥": "≥", "≤": "≤", "increase": "+", "=": ""}
 
 
+#: Chinese (bilingual) column headings for the tables of this module, as shown in reports.
+LABELS = {
+    "doc_id": "文件 doc_id", "document": "文件", "n_items": "要点数", "items_with_targets": "含目标的要点数",
+    "n_targets": "目标数", "targets_per_10_items": "每 10 条要点的目标数", "n_benchmark": "标杆值数",
+    "theme_id": "主题编号", "theme_label": "主题", "share_of_items": "要点占比 %", "share_of_targets": "目标占比 %",
+    "indicator_key": "指标", "n_docs": "文件数", "item_id": "要点 item_id", "indicator": "原文指标",
+    "target": "目标值", "deadline": "时限", "is_benchmark": "标杆值", "quote": "原文",
+}  # fmt: skip
+
+
 @dataclass
 class TargetData:
     """The tables a targets report needs, restricted to the chosen documents."""
