@@ -13,6 +13,15 @@ REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data" / "raw"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def token_cache(tmp_path_factory) -> Path:
+    """A fresh token cache for the session (``ANALYSIS_TOKEN_CACHE``), never the user's own; notebooks inherit it."""
+    folder = tmp_path_factory.mktemp("token-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ANALYSIS_TOKEN_CACHE", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def corpus():
     """The seed corpus parsed from data/raw (documents, items, sentences)."""

@@ -12,15 +12,24 @@ e.g. the cities and provinces of the corpus via :func:`corpus_places`).
 The jieba dictionary is built once per process and per vocabulary (a cached,
 read-only ``jieba.Tokenizer``; jieba's global default instance is never touched),
 so a :class:`Tokenizer` is cheap to create and to pickle to worker processes.
-:attr:`Tokenizer.fingerprint` identifies everything that decides the output, as
-a key for caching token lists by content hash.
+:attr:`Tokenizer.fingerprint` identifies everything that decides the output.
+
+:meth:`Tokenizer.tokenize_many` is the fast path for a corpus: each distinct text
+is tokenized once, texts already in the :class:`~analysis.tokencache.TokenCache`
+(keyed by :attr:`Tokenizer.cache_key` + SHA-256 of the text) are not tokenized
+again, and when the rest holds at least :data:`PARALLEL_MIN_CHARS` characters it
+is spread over worker processes, each loading the jieba dictionary once. The
+result is the same list, in the same order, whatever the cache and worker count.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import os
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +41,8 @@ import jieba
 import pandas as pd
 from tqdm import tqdm
 
+from analysis.tokencache import TokenCache, text_digest
+
 DATA_DIR = files("analysis") / "data"
 
 #: Suffixes stripped from a place name to get its short form (青岛市 -> 青岛); longest first.
@@ -42,6 +53,18 @@ PLACE_SUFFIXES = (
 
 #: Token standing for 健康 + a removed place name (健康青岛 -> 健康城市).
 HEALTHY_PLACE = "健康城市"
+
+#: ``tokenize_many`` uses worker processes (``workers=None``) when the texts to tokenize hold at least
+#: this many characters (about 0.5 s of jieba); below it starting the workers costs more than it saves.
+PARALLEL_MIN_CHARS = 200_000
+#: Texts per task sent to a worker process.
+CHUNK_TEXTS = 250
+#: How worker processes start: forked on Linux (they inherit the loaded dictionary; the workers only
+#: tokenize, so the parent's threads are no hazard), spawned elsewhere (each loads the dictionary once).
+START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+#: Distinct raw jieba tokens remembered per tokenizer before the memo starts afresh.
+MEMO_MAX = 1_000_000
+_KEEP, _PLACE, _DROP = "keep", "place", "drop"
 
 _CONTENT_RE = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z+]*$")
 _DIGIT_RE = re.compile(r"\d")
@@ -189,6 +212,19 @@ class Tokenizer:
         ]
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
 
+    @cached_property
+    def cache_key(self) -> str:
+        """Key of this tokenizer's rows in a :class:`TokenCache`: :attr:`fingerprint` plus this
+        module's code and Python's Unicode version (NFKC), so any change that could alter tokens misses."""
+        code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        parts = f"{self.fingerprint}\n{code}\n{unicodedata.unidata_version}"
+        return hashlib.sha256(parts.encode("utf-8")).hexdigest()[:16]
+
+    @cached_property
+    def _memo(self) -> dict[str, tuple[str, str]]:
+        """Raw jieba token -> (canonical token, keep/place/drop); not pickled."""
+        return {}
+
     def keep(self, token: str) -> bool:
         """Whether ``token`` (already canonical, not a removed place) is a content word."""
         if token in self.vocabulary.stopwords:
@@ -197,6 +233,17 @@ class Tokenizer:
             return True
         return len(token) >= 2 and not _DIGIT_RE.search(token) and bool(_CONTENT_RE.match(token))
 
+    def _classify(self, raw: str) -> tuple[str, str]:
+        """A raw jieba token's canonical form (upper-cased if ASCII, synonym mapped) and whether it is
+        kept, a removed place name or dropped."""
+        token = raw.strip()
+        if token.isascii():
+            token = token.upper()
+        token = sys.intern(self.vocabulary.synonyms.get(token, token))
+        if self.remove_places and token in self.places:
+            return token, _PLACE
+        return token, _KEEP if token and self.keep(token) else _DROP
+
     def tokenize(self, text: str) -> list[str]:
         """Content words of ``text`` in order of appearance (repeats kept).
 
@@ -204,22 +251,91 @@ class Tokenizer:
         :data:`HEALTHY_PLACE`, so a city's Healthy-City campaign keeps its meaning.
         """
         text = unicodedata.normalize("NFKC", text or "")
-        synonyms = self.vocabulary.synonyms
+        memo = self._memo
+        if len(memo) > MEMO_MAX:
+            memo.clear()
         tokens: list[str] = []
         previous = ""
         for raw in self.segmenter.cut(text, HMM=True):
-            token = raw.strip()
-            if token.isascii():
-                token = token.upper()
-            token = synonyms.get(token, token)
-            if self.remove_places and token in self.places:
-                if previous == "健康":
-                    tokens.append(HEALTHY_PLACE)
-            elif token and self.keep(token):
+            entry = memo.get(raw)
+            if entry is None:
+                entry = memo[raw] = self._classify(raw)
+            token, kind = entry
+            if kind is _KEEP:
                 tokens.append(token)
+            elif kind is _PLACE and previous == "健康":
+                tokens.append(HEALTHY_PLACE)
             previous = token
         return tokens
 
-    def tokenize_many(self, texts: Sequence[str], *, progress: bool = False) -> list[list[str]]:
-        """:meth:`tokenize` for each text, in order (the unit to parallelise or cache later)."""
-        return [self.tokenize(t) for t in tqdm(texts, desc="tokenize", unit="text", disable=not progress)]
+    def tokenize_many(
+        self,
+        texts: Sequence[str],
+        *,
+        progress: bool = False,
+        workers: int | None = None,
+        cache: TokenCache | bool | None = True,
+    ) -> list[list[str]]:
+        """:meth:`tokenize` for each text, in order; identical whatever ``workers`` and ``cache``.
+
+        Each distinct text is tokenized once. ``cache``: ``True`` = the default
+        :class:`TokenCache` (:meth:`TokenCache.default`, switched off by
+        ``ANALYSIS_TOKEN_CACHE=off``), a :class:`TokenCache`, or ``False``/None for
+        none. ``workers``: processes to tokenize the uncached texts in; None = one
+        per CPU when they hold at least :data:`PARALLEL_MIN_CHARS` characters, else 1.
+        """
+        store = TokenCache.default() if cache is True else cache or None
+        distinct = list(dict.fromkeys(texts))
+        done: dict[str, list[str]] = {}
+        if store is not None:
+            digests = {t: text_digest(t or "") for t in distinct}
+            hits = store.get_many(self.cache_key, list(digests.values()))
+            done = {t: hits[d] for t, d in digests.items() if d in hits}
+        todo = [t for t in distinct if t not in done]
+        if workers is None:
+            workers = available_cpus() if sum(len(t or "") for t in todo) >= PARALLEL_MIN_CHARS else 1
+        with tqdm(total=len(todo), desc="tokenize", unit="text", disable=not progress or not todo) as bar:
+            fresh = self._tokenize_parallel(todo, workers, bar) if workers > 1 and len(todo) > 1 else self._tokenize_serial(todo, bar)
+        done.update(zip(todo, fresh))
+        if store is not None and todo:
+            store.put_many(self.cache_key, {digests[t]: tokens for t, tokens in zip(todo, fresh)})
+        return [list(done[t]) for t in texts]
+
+    def _tokenize_serial(self, texts: Sequence[str], bar: tqdm) -> list[list[str]]:
+        out = []
+        for text in texts:
+            out.append(self.tokenize(text))
+            bar.update()
+        return out
+
+    def _tokenize_parallel(self, texts: Sequence[str], workers: int, bar: tqdm) -> list[list[str]]:
+        """Tokenize in ``workers`` processes, up to :data:`CHUNK_TEXTS` texts per task, results in order."""
+        self.segmenter  # noqa: B018 — loaded before forking, so forked workers share it
+        size = min(CHUNK_TEXTS, -(-len(texts) // workers))
+        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+        out: list[list[str]] = []
+        context = multiprocessing.get_context(START_METHOD)
+        with context.Pool(min(workers, len(chunks)), initializer=_start_worker, initargs=(self,)) as pool:
+            for part in pool.imap(_tokenize_chunk, chunks):
+                out.extend([sys.intern(t) for t in tokens] for tokens in part)  # one string object per word
+                bar.update(len(part))
+        return out
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (respects affinity and container CPU sets)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+_worker_tokenizer: Tokenizer | None = None
+
+
+def _start_worker(tokenizer: Tokenizer) -> None:
+    """Worker-process initializer: keep ``tokenizer`` and load its jieba dictionary once."""
+    global _worker_tokenizer
+    _worker_tokenizer = tokenizer
+    tokenizer.segmenter  # noqa: B018 — builds the dictionary before the first task
+
+
+def _tokenize_chunk(texts: Sequence[str]) -> list[list[str]]:
+    return [_worker_tokenizer.tokenize(t) for t in texts]
