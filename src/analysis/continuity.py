@@ -4,7 +4,7 @@ Items are TF-IDF vectors of their tokens (sublinear tf, l2-normalised, IDF over
 the items of both sides). Each compare item is matched to its most similar base
 item (cosine similarity, found by sparse nearest-neighbour search in blocks of
 at most :data:`WORKING_MEMORY_MB` MB, so no all-pairs matrix is held for large
-inputs) and classified:
+inputs; the same pass gives each base item's best match) and classified:
 
 * ``continued`` — similarity ≥ :data:`CONTINUED` (0.5): the same commitment, largely in the same words;
 * ``reworded``  — :data:`REWORDED` (0.15) ≤ similarity < 0.5: the same topic in substantially new wording;
@@ -26,9 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn import config_context
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.neighbors import NearestNeighbors
+from sklearn.metrics.pairwise import cosine_distances
 
 CONTINUED = 0.5
 REWORDED = 0.15
@@ -37,14 +36,25 @@ STATUSES = ("continued", "reworded", "new", "dropped")
 CONTINUITY_COLUMNS = ["status", "similarity", "base_item_id", "compare_item_id", "base_text", "compare_text"]
 
 
-def _nearest(queries, index) -> tuple[np.ndarray, np.ndarray]:
-    """Row of ``index`` most similar to each row of ``queries`` and its cosine similarity."""
-    if index.shape[0] == 0 or queries.shape[0] == 0:
-        return np.zeros(queries.shape[0], dtype=int), np.zeros(queries.shape[0])
-    search = NearestNeighbors(n_neighbors=1, metric="cosine", algorithm="brute").fit(index)
-    with config_context(working_memory=WORKING_MEMORY_MB):
-        dist, idx = search.kneighbors(queries)
-    return idx[:, 0], np.clip(1.0 - dist[:, 0], 0.0, 1.0)
+def _nearest(compare, base) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Most similar base row of each compare row, its cosine similarity, and each base row's best similarity.
+
+    One pass over blocks of compare rows (each block's distances to all base rows
+    at most :data:`WORKING_MEMORY_MB` MB); the distances and the pick among ties
+    are those of scikit-learn's brute-force ``NearestNeighbors(metric="cosine")``.
+    """
+    n_c, n_b = compare.shape[0], base.shape[0]
+    if n_b == 0 or n_c == 0:
+        return np.zeros(n_c, dtype=int), np.zeros(n_c), np.zeros(n_b)
+    block = max(1, WORKING_MEMORY_MB * 2**20 // (8 * n_b))
+    to_base, dist_c, dist_b = np.empty(n_c, dtype=int), np.empty(n_c), np.full(n_b, np.inf)
+    for start in range(0, n_c, block):
+        dist = cosine_distances(compare[start : start + block], base)
+        best = np.argpartition(dist, 0, axis=1)[:, 0]
+        to_base[start : start + block] = best
+        dist_c[start : start + block] = dist[np.arange(len(dist)), best]
+        np.minimum(dist_b, dist.min(axis=0), out=dist_b)
+    return to_base, np.clip(1.0 - dist_c, 0.0, 1.0), np.clip(1.0 - dist_b, 0.0, 1.0)
 
 
 def classify(similarity: np.ndarray, continued: float = CONTINUED, reworded: float = REWORDED) -> np.ndarray:
@@ -75,8 +85,7 @@ def match_items(
     else:
         matrix = np.zeros((len(docs), 1))
     xb, xc = matrix[: len(base_tokens)], matrix[len(base_tokens) :]
-    to_base, sim_c = _nearest(xc, xb)
-    to_compare, sim_b = _nearest(xb, xc)
+    to_base, sim_c, sim_b = _nearest(xc, xb)
     status = classify(sim_c, continued, reworded)
     b_ids, b_text = base["item_id"].to_numpy(), base["text"].to_numpy()
     matched = [j if s != "new" else None for j, s in zip(to_base, status)]

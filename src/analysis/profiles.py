@@ -71,16 +71,29 @@ def attention_profiles(labelled: pd.DataFrame, groups: Mapping[str, Sequence[str
     """
     themes = theme_table(labelled)
     shares = document_shares(labelled, weight, themes)
-    stats = labelled.groupby(["doc_id", "theme_id"]).agg(n_items=("item_id", "size"), n_chars=("n_chars", "sum"), first=("position", "min"))
-    frames = []
-    for name, doc_ids in groups.items():
-        docs = list(doc_ids)
-        part = stats[stats.index.get_level_values("doc_id").isin(docs)].groupby("theme_id").agg(
-            n_items=("n_items", "sum"), n_chars=("n_chars", "sum"), first_position=("first", "min")
-        )
-        frame = themes.assign(group=name, share=shares.loc[docs].mean(axis=0).to_numpy()).merge(part, on="theme_id", how="left")
-        frames.append(frame)
-    out = pd.concat(frames, ignore_index=True)
+    names, members = list(groups), [list(doc_ids) for doc_ids in groups.values()]
+    group_shares = np.empty((len(names), len(themes)))
+    single = [g for g, docs in enumerate(members) if len(docs) == 1]
+    group_shares[single] = shares.loc[[members[g][0] for g in single]].to_numpy()  # the mean of one row is that row
+    for g, docs in enumerate(members):
+        if len(docs) != 1:
+            group_shares[g] = shares.loc[docs].mean(axis=0).to_numpy()
+    stats = labelled.groupby(["doc_id", "theme_id"], as_index=False).agg(
+        n_items=("item_id", "size"), n_chars=("n_chars", "sum"), first=("position", "min")
+    )
+    membership = pd.DataFrame({"g": [g for g, docs in enumerate(members) for _ in docs], "doc_id": [d for docs in members for d in docs]})
+    part = membership.merge(stats, on="doc_id").groupby(["g", "theme_id"], as_index=False).agg(
+        n_items=("n_items", "sum"), n_chars=("n_chars", "sum"), first_position=("first", "min")
+    )
+    out = pd.DataFrame(
+        {
+            "g": np.repeat(np.arange(len(names)), len(themes)),
+            "theme_id": np.tile(themes["theme_id"].to_numpy(), len(names)),
+            "theme_label": np.tile(themes["theme_label"].to_numpy(), len(names)),
+            "group": np.repeat(np.array(names, dtype=object), len(themes)),
+            "share": group_shares.ravel(),
+        }
+    ).merge(part, on=["g", "theme_id"], how="left")
     out[["n_items", "n_chars"]] = out[["n_items", "n_chars"]].fillna(0).astype(int)
     out["first_position"] = out["first_position"].astype("Int64")
     return out[PROFILE_COLUMNS]

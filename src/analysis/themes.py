@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.cluster import kmeans_plusplus
 from sklearn.decomposition import TruncatedSVD
@@ -75,6 +76,15 @@ N_TOP_TERMS = 8
 N_REPRESENTATIVE = 3
 N_STABILITY_SEEDS = 5
 RESAMPLE_FRACTION = 0.8
+#: The silhouette needs all n² distances: above this many units it is computed on a seeded sample of
+#: this many (107,579 synthetic items: 0.0752 against 0.0757 from all of them, in 1 s instead of 100 s).
+SILHOUETTE_MAX_UNITS = 10_000
+#: Largest block of pairwise distances held at once (silhouette).
+WORKING_MEMORY_MB = 128
+#: The 2-D map draws at most this many units (a seeded sample of larger corpora) …
+MAP_MAX_UNITS = 2_000
+#: … laid out by exact t-SNE up to this many (n² per iteration: 6 s at 1,000), Barnes–Hut above (2 s at 2,000).
+MAP_EXACT_MAX = 1_000
 
 
 # --------------------------------------------------------------------------- lexicon
@@ -177,6 +187,13 @@ def spherical_kmeans(X, centers: np.ndarray, max_iter: int = 300) -> tuple[np.nd
     return labels, centers, float(distances[np.arange(n), labels].sum())
 
 
+def silhouette(X, labels: np.ndarray, seed: int | None = 0) -> float:
+    """Cosine silhouette of ``labels``; above :data:`SILHOUETTE_MAX_UNITS` rows, of a sample drawn with ``seed``."""
+    sample = SILHOUETTE_MAX_UNITS if X.shape[0] > SILHOUETTE_MAX_UNITS else None
+    with config_context(working_memory=WORKING_MEMORY_MB):
+        return float(silhouette_score(X, labels, metric="cosine", sample_size=sample, random_state=seed))
+
+
 def _pairwise_ari(labelings: Sequence[np.ndarray]) -> float:
     pairs = list(itertools.combinations(labelings, 2))
     return float(np.mean([adjusted_rand_score(a, b) for a, b in pairs])) if pairs else 1.0
@@ -234,9 +251,9 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):
         rows = []
         for k in range(max(2, low), min(high, X.shape[0] - 1) + 1):
             runs = [self._kmeans(X, k, rng)[0] for _ in range(self.n_selection_seeds)]
-            silhouette = float(np.mean([silhouette_score(X, labels, metric="cosine") for labels in runs]))
+            fit = float(np.mean([silhouette(X, labels, self.random_state) for labels in runs]))
             stability = _pairwise_ari(runs)
-            rows.append({"k": k, "silhouette": silhouette, "stability": stability, "score": silhouette * stability})
+            rows.append({"k": k, "silhouette": fit, "stability": stability, "score": fit * stability})
         if not rows:
             raise ValueError(f"too few rows ({X.shape[0]}) for k in {self.k_range}")
         self.k_selection_ = rows
@@ -564,7 +581,7 @@ def diagnose(result: ThemeResult, tokens, scores, *, unit, k, mode, seed, featur
             sole = bool(row.lexicon_theme) and covered.get(row.lexicon_theme, set()) <= {row.top_doc}
             concentrated.append({"theme_id": row.theme_id, "theme_label": row.theme_label, "top_doc": row.top_doc,
                                  "top_doc_share": row.top_doc_share, "only_document_covering_topic": sole})  # fmt: skip
-    silhouette = silhouette_score(X, labels, metric="cosine") if 1 < model.n_clusters_ < len(labels) else float("nan")
+    fit = silhouette(X, labels, seed) if 1 < model.n_clusters_ < len(labels) else float("nan")
     return {
         "parameters": {"unit": unit, "k": k, "mode": mode, "seed": seed,
                        "features": {key: v for key, v in features.get_params().items() if key != "random_state"},
@@ -582,7 +599,8 @@ def diagnose(result: ThemeResult, tokens, scores, *, unit, k, mode, seed, featur
         "seeded_units": int((seeded >= 0).sum()),
         "seeds_not_tokens": [s for t in result.lexicon for s in t.seeds if tokenizer.tokenize(s) != [s]],
         "named_themes": int((themes.lexicon_theme != "").sum()),
-        "silhouette": round(float(silhouette), 4),
+        "silhouette": round(fit, 4),
+        **({"silhouette_sample": SILHOUETTE_MAX_UNITS} if len(labels) > SILHOUETTE_MAX_UNITS else {}),
         "stability": {"seeds": seeds, "mean_ari": round(_pairwise_ari(runs), 4)},
         "resample_stability": {"fraction": RESAMPLE_FRACTION, "repeats": stability_seeds,
                                "mean_ari": round(float(np.mean(resample)), 4)},
@@ -617,15 +635,21 @@ def theme_map(result: ThemeResult, random_state: int = 0, components: int = 30) 
 
     The TF-IDF rows are reduced to ``components`` LSA dimensions and laid out by
     t-SNE (cosine), so nearby points use similar words; positions do not use the
-    cluster assignment.
+    cluster assignment. Above :data:`MAP_MAX_UNITS` units the map shows a sample of
+    that many drawn with ``random_state``; above :data:`MAP_EXACT_MAX` the layout is
+    Barnes–Hut t-SNE instead of exact (which costs n² per iteration).
     """
     X = result.matrix
+    frame = result.units[result.units.theme_id > 0][["doc_id", "item_id", "theme_id", "theme_label"]].reset_index(drop=True)
+    if X.shape[0] > MAP_MAX_UNITS:
+        rows = np.sort(np.random.default_rng(random_state).choice(X.shape[0], MAP_MAX_UNITS, replace=False))
+        X, frame = X[rows], frame.iloc[rows].reset_index(drop=True)
     n_components = min(components, X.shape[1] - 1, X.shape[0] - 2)
     reduced = normalize(TruncatedSVD(n_components, random_state=random_state).fit_transform(X))
     perplexity = float(min(15, max(2, (len(reduced) - 1) // 3)))
-    tsne = TSNE(2, metric="cosine", init="pca", perplexity=perplexity, method="exact", max_iter=500, random_state=random_state)
+    method = "exact" if len(reduced) <= MAP_EXACT_MAX else "barnes_hut"
+    tsne = TSNE(2, metric="cosine", init="pca", perplexity=perplexity, method=method, max_iter=500, random_state=random_state)
     coords = tsne.fit_transform(reduced)
-    frame = result.units[result.units.theme_id > 0][["doc_id", "item_id", "theme_id", "theme_label"]].reset_index(drop=True)
     return frame.assign(x=coords[:, 0], y=coords[:, 1])
 
 
