@@ -40,7 +40,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)
-	$(PY) scripts/bench_reports.py
+	$(PY) scripts/bench.py
 
 clean:
 	rm -rf $(PROCESSED)/*.csv $(PROCESSED)/*.json $(PIPELINE) reports/executed reports/*.html reports/state.json

@@ -10,7 +10,7 @@ the same cache (SQLite locking); rows are only ever added.
 Location (:meth:`TokenCache.default`): the folder named by the environment
 variable :data:`CACHE_ENV` (``ANALYSIS_TOKEN_CACHE``; ``off`` disables the cache),
 else the user cache folder (``~/.cache/analysis`` on Linux). Delete the folder
-to reclaim the space (about 20 MB per 100,000 items and tokenizer).
+to reclaim the space (about 45 MB per 100,000 distinct texts and tokenizer).
 """
 
 from __future__ import annotations
