@@ -1,6 +1,6 @@
 """Benchmark report regeneration on the seed corpus (prints figures; not a test).
 
-    .venv/bin/python scripts/bench_reports.py [--jobs N]      (or: make bench)
+    .venv/bin/python scripts/bench_reports.py [--jobs N]     
 
 Measures, in a temporary output folder so data/processed and reports/ are left alone:
 

@@ -13,6 +13,8 @@ def test_header_and_table_escape_document_text():
     assert "<ul class='key-findings'><li>&lt;script&gt;" in head.data
     tab = reportkit.table(pd.DataFrame({"text": ["<b>托育</b>"]}), caption="示例")
     assert "&lt;b&gt;托育&lt;/b&gt;" in tab.data and "<b>托育</b>" not in tab.data.replace("<b>示例</b>", "")
+    long = reportkit.table(pd.DataFrame({"n": range(205)}))
+    assert long.data.count("<tr>") == 200 and "另有 5 行未显示" in long.data
     missing = reportkit.table(pd.DataFrame({"rank_change": pd.array([1, None], dtype="Int64")}))
     assert "&lt;NA&gt;" not in missing.data and "<td>1</td>" in missing.data
 

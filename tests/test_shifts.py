@@ -302,3 +302,10 @@ def test_committed_notebook_has_no_outputs_and_one_parameters_cell():
     params = code[0].source
     for name in ("base", "compare", "weight", "n_boot", "seed", "processed"):
         assert re.search(rf"^{name} = ", params, re.M), name
+
+
+def test_reports_show_the_two_groups_documents_first_and_at_most_the_limit(themed):
+    result = compare_groups(themed, "year=2024,city!=西安市", "year=2024,city=西安市", n_boot=20)
+    assert list(result.document_shares.index) == ["青岛市 2024", "池州市 2024", "万州区 2024", "西安市 2024", "青岛市 2021"]
+    assert list(result.shown_document_shares(limit=4).index) == ["青岛市 2024", "池州市 2024", "万州区 2024", "西安市 2024"]
+    assert len(result.shown_document_shares()) == 5

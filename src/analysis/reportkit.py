@@ -40,13 +40,20 @@ def header(title: str, compared: str, findings: Iterable[str]) -> HTML:
     )
 
 
-def table(frame: pd.DataFrame, caption: str = "", max_rows: int | None = None) -> HTML:
-    """``frame`` as an HTML table with every cell escaped (document text is shown inert)."""
+#: Rows a report table shows at most; the full tables are the CSV files in data/processed.
+MAX_TABLE_ROWS = 200
+
+
+def table(frame: pd.DataFrame, caption: str = "", max_rows: int | None = MAX_TABLE_ROWS) -> HTML:
+    """``frame`` as an HTML table with every cell escaped (document text is shown inert).
+
+    At most ``max_rows`` rows are shown (``None``: all), followed by a line saying how many more there are.
+    """
     shown = frame if max_rows is None else frame.head(max_rows)
     shown = shown.astype(object).where(shown.notna(), "")  # pd.NA would print as "<NA>"
     body = shown.to_html(index=False, escape=True, classes="report-table", border=0, na_rep="")
     cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
-    more = f"<p>… {len(frame) - len(shown)} more rows</p>" if len(shown) < len(frame) else ""
+    more = f"<p>… 另有 {len(frame) - len(shown)} 行未显示 ({len(frame) - len(shown)} more rows; full table in data/processed)</p>" if len(shown) < len(frame) else ""
     return HTML(cap + body + more)
 
 

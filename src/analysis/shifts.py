@@ -159,6 +159,10 @@ def summarize_shifts(
     ]
 
 
+#: Documents shown at most in a report's all-documents heatmap and distance table.
+MAX_SHOWN_DOCUMENTS = 30
+
+
 @dataclass
 class Comparison:
     """Everything one base-vs-compare comparison produces (see :func:`compare_groups`)."""
@@ -178,6 +182,10 @@ class Comparison:
     js_distance: float
     n_base: int
     n_compare: int
+
+    def shown_document_shares(self, limit: int = MAX_SHOWN_DOCUMENTS) -> pd.DataFrame:
+        """The rows of ``document_shares`` a report shows: the two groups' documents first, at most ``limit``."""
+        return self.document_shares.head(limit)
 
     def findings(self) -> list[str]:
         """The key findings (:func:`summarize_shifts`) with the groups' short labels."""
@@ -283,7 +291,7 @@ def compare_groups(
         keyness=key,
         continuity=cont,
         document_shares=document_shares(labelled, weight)
-        .loc[doc_ids]
+        .loc[list(dict.fromkeys([*base_ids, *compare_ids, *doc_ids]))]
         .rename(index=document_labels(documents), columns=theme_table(labelled).set_index("theme_id")["theme_label"]),
         js_distance=js_distance(base_profile, comp_profile),
         n_base=int(amount[labelled["doc_id"].isin(base_ids)].sum()),
