@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import copy
 import io
-from importlib.resources import files
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # nbformat is imported where used: a no-change run must stay cheap
@@ -50,24 +49,20 @@ body.jp-Notebook {{ max-width: 64rem; margin: 0 auto; padding: 1.5rem 2rem 3rem;
 """
 
 
-def _cjk_font_path() -> str:
-    from analysis.plots import CJK_FONT_FILE
-
-    return str(files("mplfonts") / "fonts" / CJK_FONT_FILE)
-
-
 def cjk_font_face(chars: str) -> str:
     """A CSS ``@font-face`` embedding the bundled CJK font cut down to ``chars`` (WOFF, base64)."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
+    from analysis.plots import cjk_font_path
+
     options = subset.Options(flavor="woff", layout_features=[], hinting=False, desubroutinize=True)
-    font = TTFont(_cjk_font_path(), lazy=True)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=chars)
-    subsetter.subset(font)
     buffer = io.BytesIO()
-    subset.save_font(font, buffer, options)
+    with TTFont(cjk_font_path(), lazy=True) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=chars)
+        subsetter.subset(font)
+        subset.save_font(font, buffer, options)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url(data:font/woff;base64,{data}) format("woff"); }}'
 

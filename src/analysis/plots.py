@@ -16,11 +16,16 @@ CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 CJK_FONT_NAME = "Noto Sans CJK SC"
 
 
+def cjk_font_path() -> str:
+    """Path of the bundled Noto Sans CJK SC font file (installed with ``mplfonts``)."""
+    return str(files("mplfonts") / "fonts" / CJK_FONT_FILE)
+
+
 @cache
 def _register_font() -> str:
     from matplotlib import font_manager
 
-    path = str(files("mplfonts") / "fonts" / CJK_FONT_FILE)
+    path = cjk_font_path()
     font_manager.fontManager.addfont(path)
     return path
 
