@@ -23,7 +23,7 @@ test: $(STAMP)
 # The analysis steps re-run only when a raw file, the package code or its data changed
 # (the reports step then skips every report whose inputs hash the same).
 PIPELINE := $(PROCESSED)/.pipeline-stamp
-$(PIPELINE): $(STAMP) $(wildcard $(RAW)/*) $(wildcard src/analysis/*.py src/analysis/data/*)
+$(PIPELINE): $(STAMP) $(wildcard $(RAW)/*) $(wildcard src/analysis/*.py src/analysis/*/*.py src/analysis/data/*)
 	$(PY) -m analysis ingest --raw $(RAW) --out $(PROCESSED)
 	$(PY) -m analysis themes --processed $(PROCESSED)
 	$(PY) -m analysis targets --processed $(PROCESSED)

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/bench.py [--sizes 5,100,500,2000] [--seed 0] [--no-reports]      (or: make bench)
 
 Size 5 is the real seed corpus (``data/raw``); other sizes are synthetic corpora
-(:func:`analysis.synthetic.generate_corpus`, seed ``--seed``) written to a temporary
+(:func:`analysis.ingest.synthetic.generate_corpus`, seed ``--seed``) written to a temporary
 folder, so ``data/`` and ``reports/`` are left alone. Each size runs in a fresh
 process with an empty token cache, in the order of ``make reports``:
 
@@ -57,7 +57,7 @@ SYNTHETIC_JOBS = ("corpus", "themes", "targets")  # plus one shifts job over the
 
 def latest_years(raw: Path) -> tuple[str, str]:
     """Selectors of the two latest plan years in the manifest: (previous year, latest year)."""
-    from analysis.manifest import load_manifest
+    from analysis.ingest.manifest import load_manifest
 
     years = sorted(set(load_manifest(raw)["year"].astype(int)))
     return f"year={years[-2]}", f"year={years[-1]}"
@@ -79,7 +79,7 @@ def _cli(*argv: str) -> None:
 def run_size(raw: Path, processed: Path) -> dict:
     """Time the pipeline stages on ``raw`` (writing to ``processed``), then the tokenizer throughput."""
     from analysis.store import read_table
-    from analysis.tokenize import Tokenizer, available_cpus
+    from analysis.text.tokenize import Tokenizer, available_cpus
 
     base, compare = latest_years(raw)
     seconds: dict[str, float] = {}
@@ -173,7 +173,7 @@ def time_reports(config: Path, processed: Path, out: Path, env: dict) -> dict:
 
 def measure(plans: int, seed: int, with_reports: bool) -> dict:
     """Generate (or take the seed corpus), run the stages in a fresh process, then the reports."""
-    from analysis.synthetic import generate_corpus
+    from analysis.ingest.synthetic import generate_corpus
 
     with tempfile.TemporaryDirectory(prefix=f"bench-{plans}-") as tmp:
         tmp = Path(tmp)
@@ -214,7 +214,7 @@ def peak_total(r: dict) -> float:
 def print_tables(results: list[dict]) -> None:
     import jieba
 
-    from analysis.tokenize import available_cpus
+    from analysis.text.tokenize import available_cpus
 
     print(f"machine: {available_cpus()} CPUs, Python {sys.version.split()[0]}, jieba {jieba.__version__}")
     print("\nPipeline (wall seconds per stage; items/s = items / end-to-end)")

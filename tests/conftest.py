@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.ingest import build_corpus
+from analysis.ingest.build import build_corpus
 from analysis.store import write_tables
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,12 +59,12 @@ def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
 @pytest.fixture(scope="session")
 def corpus_report(tmp_path_factory, processed):
     """The real ``corpus`` job of reports.yml run once on the seed corpus: ``(Result, output folder)``."""
-    from analysis import reports
+    from analysis.report import runner
 
     config = REPO / "reports.yml"
-    jobs = reports.select_jobs(reports.load_jobs(config), ["corpus"], config)
+    jobs = runner.select_jobs(runner.load_jobs(config), ["corpus"], config)
     out = tmp_path_factory.mktemp("reports")
-    [result] = reports.run_reports(jobs, root=REPO, processed=processed, out=out, workers=1, progress=False)
+    [result] = runner.run_reports(jobs, root=REPO, processed=processed, out=out, workers=1, progress=False)
     return result, out
 
 

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import reportkit
+from analysis.report import kit
 from analysis.cli import main
 from analysis.errors import InputError
-from analysis.ingest import EXIT_SKIPPED, build_corpus, ingest, parse_document
-from analysis.manifest import MANIFEST_COLUMNS, load_manifest
-from analysis.metadata import UnlistedFileError, add_document, propose_row
-from analysis.readers import read_text
-from analysis.segment import TABLE_HEADERS
+from analysis.ingest.build import EXIT_SKIPPED, build_corpus, ingest, parse_document
+from analysis.ingest.manifest import MANIFEST_COLUMNS, load_manifest
+from analysis.ingest.metadata import UnlistedFileError, add_document, propose_row
+from analysis.ingest.readers import read_text
+from analysis.ingest.segment import TABLE_HEADERS
 from conftest import RAW
 from fixtures.documents import write_pdf, write_scanned_pdf
 
@@ -248,7 +248,7 @@ def test_document_text_with_html_or_script_stays_inert_in_report_tables(raw, tmp
     items = build_corpus(raw, progress=False).items
     texts = items[items.doc_id == "wanzhou-2024"].text.tolist()
     assert texts == ["<script>alert('x')</script>加强<b>管理</b>。", "防范<img src=x onerror=alert(1)>注入。"]
-    shown = reportkit.table(items[items.doc_id == "wanzhou-2024"][["item_id", "text"]]).data
+    shown = kit.table(items[items.doc_id == "wanzhou-2024"][["item_id", "text"]]).data
     assert "&lt;script&gt;alert('x')&lt;/script&gt;加强&lt;b&gt;管理&lt;/b&gt;" in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
     assert "<script" not in shown and "<img" not in shown and "<b>" not in shown
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analysis import reports
+from analysis.report import runner
 from conftest import write_notebook
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -39,8 +39,8 @@ LABEL = "卫生健康工作要点"
 ROTATED = LABEL[1:] + LABEL[0]  # every position holds another character
 CHART_NOTEBOOK = (
     'label = "默认标签"\nprocessed = None',
-    "%matplotlib inline\nfrom matplotlib.figure import Figure\nfrom analysis import plots, reportkit\n"
-    "reportkit.header(label, label, [label])",
+    "%matplotlib inline\nfrom matplotlib.figure import Figure\nfrom analysis.report import plots, kit\n"
+    "kit.header(label, label, [label])",
     "plots.setup()\nfig = Figure(figsize=(6, 3), facecolor='#fff4d6')\nax = fig.subplots()\n"
     "ax.set_title(label, fontsize=22)\nax.bar([0, 1], [3, 5])\nax.set_xticks([0, 1], [label[:2], label[2:4]])\nfig",
 )
@@ -80,11 +80,11 @@ def permute_han(page: str) -> str:
 def test_chart_and_header_draw_chinese_glyphs(tmp_path):
     write_notebook(tmp_path / "chart.ipynb", *CHART_NOTEBOOK)
     jobs = [
-        reports.Job("real", "chart.ipynb", tmp_path / "chart.ipynb", {"label": LABEL}),
-        reports.Job("control", "chart.ipynb", tmp_path / "chart.ipynb", {"label": ROTATED}),
+        runner.Job("real", "chart.ipynb", tmp_path / "chart.ipynb", {"label": LABEL}),
+        runner.Job("control", "chart.ipynb", tmp_path / "chart.ipynb", {"label": ROTATED}),
     ]
     out = tmp_path / "reports"
-    results = reports.run_reports(jobs, root=tmp_path, processed=tmp_path, out=out, workers=2, progress=False)
+    results = runner.run_reports(jobs, root=tmp_path, processed=tmp_path, out=out, workers=2, progress=False)
     assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
     real, control = (screenshot(out / f"{name}.html", tmp_path / f"{name}.png") for name in ("real", "control"))
 

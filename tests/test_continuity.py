@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.continuity import CONTINUITY_COLUMNS, classify, match_items
+from analysis.methods.continuity import CONTINUITY_COLUMNS, classify, match_items
 
 
 def frame(prefix: str, n: int) -> pd.DataFrame:

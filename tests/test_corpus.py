@@ -6,8 +6,8 @@ import warnings
 
 import pandas as pd
 
-from analysis import plots
-from analysis.corpus import corpus_findings, document_labels, document_overview, for_display, section_counts
+from analysis.report import plots
+from analysis.methods.corpus import corpus_findings, document_labels, document_overview, for_display, section_counts
 
 
 def test_document_labels_add_the_type_only_when_city_and_year_repeat():

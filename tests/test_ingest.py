@@ -12,7 +12,7 @@ import pytest
 
 from analysis.cli import STEPS, main
 from analysis.errors import InputError
-from analysis.ingest import DOCUMENT_COLUMNS, ITEM_COLUMNS, SENTENCE_COLUMNS, ingest
+from analysis.ingest.build import DOCUMENT_COLUMNS, ITEM_COLUMNS, SENTENCE_COLUMNS, ingest
 from analysis.store import read_table
 from conftest import RAW
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.keyness import KEYNESS_COLUMNS, keyness, weighted_log_odds
+from analysis.methods.keyness import KEYNESS_COLUMNS, keyness, weighted_log_odds
 
 # base plans stress childcare, compare plans elderly care; 健康 and 服务 are common to both
 BASE = [["托育", "健康", "服务", "托育"], ["托育", "托位", "健康"], ["托育", "服务", "婴幼儿"], ["托育", "健康"]]

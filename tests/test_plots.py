@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from analysis import plots  # noqa: E402
+from analysis.report import plots  # noqa: E402
 
 
 def test_cjk_font_is_default_and_renders_without_warnings(tmp_path):

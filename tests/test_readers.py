@@ -7,8 +7,8 @@ import codecs
 import pytest
 
 from analysis.errors import InputError
-from analysis.readers import read_text
-from analysis.segment import parse_plan
+from analysis.ingest.readers import read_text
+from analysis.ingest.segment import parse_plan
 from conftest import RAW
 from fixtures.documents import CFF_CJK_FONT, write_docx, write_html, write_pdf, write_scanned_pdf
 

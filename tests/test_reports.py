@@ -13,13 +13,14 @@ import nbformat
 import pytest
 from fontTools.ttLib import TTFont
 
-from analysis import cli, htmlreport, reportindex, reports
+from analysis import cli
+from analysis.report import html, index, runner
 from analysis.errors import InputError
 from conftest import REPO, write_notebook
 
 GOOD = (
     'label = "默认"\nprocessed = None',
-    'from analysis import reportkit\nreportkit.header(f"测试报告 {label}", "甲组与乙组", [f"发现一：{label} <b>粗</b>", "发现二"])',
+    'from analysis.report import kit\nkit.header(f"测试报告 {label}", "甲组与乙组", [f"发现一：{label} <b>粗</b>", "发现二"])',
     'import sys\nprint("a warning for developers", file=sys.stderr)\nprint("输出 stdout")',
 )
 BAD = ("processed = None", "x = 1", 'raise ValueError("故意失败 on purpose")', 'print("never reached")')
@@ -44,9 +45,9 @@ def _project(root):
 def first_run(tmp_path_factory):
     """All four throwaway jobs run once, two at a time: ``(results by name, project root, output folder)``."""
     root = tmp_path_factory.mktemp("project")
-    jobs = reports.load_jobs(_project(root))
+    jobs = runner.load_jobs(_project(root))
     out = root / "reports"
-    results = reports.run_reports(jobs, root=root, processed=root / "processed", out=out, workers=2, progress=False)
+    results = runner.run_reports(jobs, root=root, processed=root / "processed", out=out, workers=2, progress=False)
     return {r.name: r for r in results}, root, out
 
 
@@ -59,7 +60,7 @@ def test_failing_jobs_do_not_stop_the_others(first_run):
     assert results["typo"].error.startswith("parameter(s) lable not in the parameters cell of nb/good.ipynb (has: label, processed)")
     state = json.loads((out / "state.json").read_text(encoding="utf-8"))["jobs"]
     assert state["good"]["status"] == "ok" and state["bad"]["status"] == "failed"
-    table = reports.summary_table(list(results.values()), out)
+    table = runner.summary_table(list(results.values()), out)
     assert re.search(r"^bad +failed .*ValueError: 故意失败 on purpose \(cell \[4\]\) → .*bad\.ipynb$", table, re.M)
     assert table.splitlines()[-1].startswith("4 reports: 1 ok, 0 skipped (unchanged), 3 failed")
 
@@ -82,7 +83,7 @@ def test_report_html_stands_alone_with_code_hidden(first_run):
     assert "<script src" not in page and "cdnjs" not in page and "mathjax" not in page.lower()
     assert "<title>测试报告 甲</title>" in page and "<html lang=\"zh\">" in page
     assert "发现一：甲 &lt;b&gt;粗&lt;/b&gt;" in page  # document text stays inert
-    assert "reportkit.header" not in page and "a warning for developers" not in page and "输出 stdout" in page
+    assert "kit.header" not in page and "a warning for developers" not in page and "输出 stdout" in page
     face = re.search(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", page).group(1)
     cmap = TTFont(io.BytesIO(base64.b64decode(face))).getBestCmap()
     shown = {c for c in "测试报告甲发现一粗二组与乙输出"}
@@ -109,12 +110,12 @@ def test_unchanged_jobs_are_skipped_until_an_input_changes_or_forced(first_run, 
     _, root, first_out = first_run
     out = shutil.copytree(first_out, tmp_path / "reports")
     package = json.loads((out / "state.json").read_text(encoding="utf-8"))["jobs"]["good"]["inputs"]["package"]
-    monkeypatch.setattr(reports, "package_digest", lambda: package)  # the tree may be edited meanwhile
-    jobs = reports.select_jobs(reports.load_jobs(root / "reports.yml"), ["good"], "reports.yml")
+    monkeypatch.setattr(runner, "package_digest", lambda: package)  # the tree may be edited meanwhile
+    jobs = runner.select_jobs(runner.load_jobs(root / "reports.yml"), ["good"], "reports.yml")
     before = (out / "executed" / "good.ipynb").stat().st_mtime_ns
 
     def run(**options):
-        [result] = reports.run_reports(jobs, root=root, processed=root / "processed", out=out, progress=False, **options)
+        [result] = runner.run_reports(jobs, root=root, processed=root / "processed", out=out, progress=False, **options)
         return result
 
     again = run()
@@ -127,7 +128,7 @@ def test_unchanged_jobs_are_skipped_until_an_input_changes_or_forced(first_run, 
     assert (changed.status, changed.note) == ("ok", "changed: data, options")
     assert "a warning for developers" in (out / "good.html").read_text(encoding="utf-8")  # code view keeps stderr
     assert run(show_code=True).status == "skipped"
-    monkeypatch.setattr(reports, "package_digest", lambda: "new code")
+    monkeypatch.setattr(runner, "package_digest", lambda: "new code")
     assert run(show_code=True).note == "changed: package"
     forced = run(show_code=True, force=True)
     assert (forced.status, forced.note) == ("ok", "forced")
@@ -162,33 +163,33 @@ def test_malformed_configuration_names_file_and_reason(tmp_path, text, reason):
     config = tmp_path / "reports.yml"
     config.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=re.escape(reason)) as info:
-        reports.load_jobs(config)
+        runner.load_jobs(config)
     assert str(config) in str(info.value)
 
 
 def test_shipped_jobs_match_their_notebooks_parameters():
-    jobs = {j.name: j for j in reports.load_jobs(REPO / "reports.yml")}
+    jobs = {j.name: j for j in runner.load_jobs(REPO / "reports.yml")}
     assert {"corpus", "themes", "shifts-qingdao-2021-vs-2024", "targets"} <= set(jobs)
     vs_rest = [j for n, j in jobs.items() if n.startswith("shifts-2024-")]
     assert sorted(j.parameters["compare"] for j in vs_rest) == [f"year=2024,city={c}" for c in sorted(["青岛市", "池州市", "西安市", "万州区"])]
     assert all(j.parameters["base"] == j.parameters["compare"].replace("city=", "city!=") for j in vs_rest)
     for job in jobs.values():
         if job.path.is_file():
-            names = reports.parameter_names(nbformat.read(job.path, as_version=4))
+            names = runner.parameter_names(nbformat.read(job.path, as_version=4))
             assert set(job.parameters) <= names, job.name
 
 
 def test_parameter_names_reads_the_tagged_cell(tmp_path):
     nb = nbformat.read(write_notebook(tmp_path / "n.ipynb", "a = 1\nb: int = 2  # note\nc, d = 3, 4", "e = 5"), as_version=4)
-    assert reports.parameter_names(nb) == {"a", "b"}
+    assert runner.parameter_names(nb) == {"a", "b"}
     nb.cells[0].metadata["tags"] = []
-    assert reports.parameter_names(nb) is None
+    assert runner.parameter_names(nb) is None
 
 
 def test_index_escapes_and_marks_jobs_never_run():
     state = {"a": {"status": "ok", "seconds": 2.345, "finished": "2024-05-01T10:00:00", "title": "<i>标题</i>",
                    "finding": "x < y", "parameters": {"base": "city=<青岛市>"}}}  # fmt: skip
-    page = reportindex.index_html(["a", "b"], state, pages={"a"})
+    page = index.index_html(["a", "b"], state, pages={"a"})
     assert "&lt;i&gt;标题&lt;/i&gt;" in page and "x &lt; y" in page and "city=&lt;青岛市&gt;" in page
     assert "2.3 s" in page and "2024-05-01 10:00:00" in page and "未运行 not run" in page and "共 2 份报告，1 份成功生成" in page
 
@@ -200,8 +201,8 @@ def test_report_summary_reads_header_title_and_first_finding():
                     nbformat.v4.new_output("display_data", {"text/html": "<section class='report-header'><h1>标题</h1>"
                                            "<ul class='key-findings'><li>第一</li><li>第二</li></ul></section>"})]  # fmt: skip
     nb.cells = [cell]
-    assert htmlreport.report_summary(nb) == ("标题", "第一")
-    assert htmlreport.report_summary(nbformat.v4.new_notebook()) == ("", "")
+    assert html.report_summary(nb) == ("标题", "第一")
+    assert html.report_summary(nbformat.v4.new_notebook()) == ("", "")
 
 
 def test_real_corpus_report_runs_without_errors_or_missing_glyphs(corpus_report):

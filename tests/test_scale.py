@@ -16,9 +16,9 @@ from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 
-from analysis import themes
-from analysis.continuity import _nearest
-from analysis.profiles import attention_profiles
+from analysis.methods import themes
+from analysis.methods.continuity import _nearest
+from analysis.methods.profiles import attention_profiles
 from conftest import REPO
 
 
@@ -28,7 +28,7 @@ def test_continuity_one_pass_equals_nearest_neighbours_both_ways(monkeypatch):
     rows.data = np.round(rows.data, 1)  # repeated values: ties among candidates
     rows = normalize(sp.vstack([rows, rows[:40]]).tocsr())  # exact duplicates: tied best matches
     base, compare = rows[:400], rows[400:]
-    monkeypatch.setattr("analysis.continuity.WORKING_MEMORY_MB", 1)  # several blocks of compare rows
+    monkeypatch.setattr("analysis.methods.continuity.WORKING_MEMORY_MB", 1)  # several blocks of compare rows
     to_base, sim_c, sim_b = _nearest(compare, base)
     expected_c = NearestNeighbors(n_neighbors=1, metric="cosine", algorithm="brute").fit(base).kneighbors(compare)
     expected_b = NearestNeighbors(n_neighbors=1, metric="cosine", algorithm="brute").fit(compare).kneighbors(base)

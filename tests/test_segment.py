@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.segment import detect_headline, parse_plan, split_departments, split_sentences
+from analysis.ingest.segment import detect_headline, parse_plan, split_departments, split_sentences
 from conftest import item
 
 EXPECTED_ITEMS = {"qingdao-2024": 21, "chizhou-2024": 74, "qingdao-2021": 11, "xian-2024": 35, "wanzhou-2024": 57}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.errors import InputError
-from analysis.selectors import groups_by, parse_selector, select_documents
+from analysis.methods.selectors import groups_by, parse_selector, select_documents
 
 
 def test_selectors_pick_the_seed_documents(corpus):

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import plots
+from analysis.report import plots
 from analysis.cli import main
 from analysis.errors import InputError
-from analysis.keyness import keyness
-from analysis.profiles import (
+from analysis.methods.keyness import keyness
+from analysis.methods.profiles import (
     attention_profiles,
     bootstrap_document_shares,
     distance_matrix,
@@ -26,7 +26,7 @@ from analysis.profiles import (
     js_distance,
     label_items,
 )
-from analysis.shifts import SHIFT_COLUMNS, compare_groups, share_shifts, summarize_shifts
+from analysis.methods.shifts import SHIFT_COLUMNS, compare_groups, share_shifts, summarize_shifts
 from analysis.store import read_table
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_priority_shifts.ipynb"

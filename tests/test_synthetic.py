@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from analysis.ingest import build_corpus
-from analysis.segment import split_sentences
-from analysis.synthetic import chinese_numeral, generate_corpus
+from analysis.ingest.build import build_corpus
+from analysis.ingest.segment import split_sentences
+from analysis.ingest.synthetic import chinese_numeral, generate_corpus
 
 
 def test_chinese_numerals():

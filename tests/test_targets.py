@@ -8,11 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import cli, target_summary
+from analysis import cli
+from analysis.methods import target_summary
 from analysis.errors import InputError
-from analysis.indicators import IndicatorMatcher, load_synonyms, normalize_indicator
+from analysis.methods.indicators import IndicatorMatcher, load_synonyms, normalize_indicator
 from analysis.store import read_table
-from analysis.targets import TARGET_COLUMNS, extract_corpus_targets, extract_targets, score_targets
+from analysis.methods.targets import TARGET_COLUMNS, extract_corpus_targets, extract_targets, score_targets
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKLISTS = sorted((REPO / "tests" / "data").glob("targets_checklist_*.csv"))

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import normalize
 
-from analysis import themes
+from analysis.methods import themes
 from analysis.cli import main
 from analysis.errors import InputError
 from analysis.store import read_table
-from analysis.tokenize import Tokenizer
+from analysis.text.tokenize import Tokenizer
 from conftest import REPO
 
 CHECKSET = pd.read_csv(Path(__file__).parent / "data" / "theme_checkset.csv", dtype=str)

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from analysis.tokenize import HEALTHY_PLACE, Tokenizer, Vocabulary, corpus_places, short_place_name
+from analysis.text.tokenize import HEALTHY_PLACE, Tokenizer, Vocabulary, corpus_places, short_place_name
 
 BOILERPLATE = {"加强", "推进", "深化", "落实", "持续", "全市", "全区", "各县区", "以上", "工作", "建设"}
 

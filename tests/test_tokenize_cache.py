@@ -7,8 +7,8 @@ import warnings
 
 import pytest
 
-from analysis.tokencache import CACHE_ENV, TokenCache
-from analysis.tokenize import Tokenizer
+from analysis.text.cache import CACHE_ENV, TokenCache
+from analysis.text.tokenize import Tokenizer
 
 
 class CountingTokenizer(Tokenizer):

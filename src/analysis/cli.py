@@ -15,12 +15,12 @@ from analysis.errors import InputError
 
 #: step name -> (module, one-line help)
 STEPS: dict[str, tuple[str, str]] = {
-    "add": ("analysis.metadata", "append a raw document's row to the manifest (proposed values filled in)"),
-    "ingest": ("analysis.ingest", "parse the raw documents listed in the manifest into processed tables"),
-    "themes": ("analysis.themes", "cluster plan items into named health-policy themes (item_themes.csv, themes.csv)"),
-    "targets": ("analysis.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
-    "shifts": ("analysis.shifts", "compare theme shares, distinctive terms and item continuity between two groups of plans"),
-    "reports": ("analysis.reports", "run the report notebooks of reports.yml (papermill) into standalone HTML in reports/"),
+    "add": ("analysis.ingest.metadata", "append a raw document's row to the manifest (proposed values filled in)"),
+    "ingest": ("analysis.ingest.build", "parse the raw documents listed in the manifest into processed tables"),
+    "themes": ("analysis.methods.themes", "cluster plan items into named health-policy themes (item_themes.csv, themes.csv)"),
+    "targets": ("analysis.methods.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
+    "shifts": ("analysis.methods.shifts", "compare theme shares, distinctive terms and item continuity between two groups of plans"),
+    "reports": ("analysis.report.runner", "run the report notebooks of reports.yml (papermill) into standalone HTML in reports/"),
 }
 
 

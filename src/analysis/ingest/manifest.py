@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.readers import READERS
+from analysis.ingest.readers import READERS
 from analysis.store import write_text_atomic
 
 MANIFEST_COLUMNS = ["doc_id", "file", "city", "province", "admin_level", "year", "title", "doc_type", "source"]

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.ingest import build_corpus
-from analysis.manifest import MANIFEST_COLUMNS
+from analysis.ingest.build import build_corpus
+from analysis.ingest.manifest import MANIFEST_COLUMNS
 from analysis.paths import raw_dir
-from analysis.segment import SENTENCE_ENDS, split_sentences
+from analysis.ingest.segment import SENTENCE_ENDS, split_sentences
 from analysis.store import write_tables, write_text_atomic
 
 CN_DIGITS = "一二三四五六七八九十"

@@ -1,7 +1,7 @@
 """Ingest step: raw documents listed in the manifest -> processed tables.
 
 ``ingest(raw_dir, out_dir)`` reads every manifest document (any format of
-:mod:`analysis.readers`), parses it with :func:`analysis.segment.parse_plan` and
+:mod:`analysis.ingest.readers`), parses it with :func:`analysis.ingest.segment.parse_plan` and
 writes ``documents.csv``, ``items.csv`` and ``sentences.csv`` to ``out_dir``
 (columns documented in the README). All documents are parsed before anything is
 written, and the tables are written atomically, so a bad input or an
@@ -10,7 +10,7 @@ interrupted run leaves the previous processed files intact.
 Bad inputs raise :class:`~analysis.errors.InputError` naming the file: an
 unreadable document, one without plan items, a document with the same text as
 an earlier one, and a raw file without a manifest row (with a proposed row, see
-:mod:`analysis.metadata`). With ``keep_going`` such documents are skipped and
+:mod:`analysis.ingest.metadata`). With ``keep_going`` such documents are skipped and
 listed in :attr:`Corpus.skipped` instead; manifest errors always stop the run.
 
 Exit codes of ``python -m analysis ingest``: 0 all documents ingested; 2 a bad
@@ -30,10 +30,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from analysis.errors import InputError
-from analysis.manifest import MANIFEST_COLUMNS, load_manifest, manifest_path, unlisted_files
-from analysis.metadata import UnlistedFileError, propose_row
-from analysis.readers import read_text
-from analysis.segment import WHITESPACE_RE, parse_plan, split_sentences
+from analysis.ingest.manifest import MANIFEST_COLUMNS, load_manifest, manifest_path, unlisted_files
+from analysis.ingest.metadata import UnlistedFileError, propose_row
+from analysis.ingest.readers import read_text
+from analysis.ingest.segment import WHITESPACE_RE, parse_plan, split_sentences
 from analysis.store import write_tables
 
 DOCUMENT_COLUMNS = MANIFEST_COLUMNS + ["detected_title", "n_chars", "n_item_chars", "n_sections", "n_items", "sha256"]

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.manifest import MANIFEST_COLUMNS
+from analysis.ingest.manifest import MANIFEST_COLUMNS
 
 CLAUSE_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(!=|=)\s*(.+?)\s*$")
 SLUG_UNSAFE_RE = re.compile(r"[^\w.+-]+")

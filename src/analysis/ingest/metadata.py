@@ -24,9 +24,9 @@ import cpca
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.manifest import MANIFEST_COLUMNS, append_row, load_manifest, manifest_path, resolve_raw_file
-from analysis.readers import read_text
-from analysis.segment import parse_plan
+from analysis.ingest.manifest import MANIFEST_COLUMNS, append_row, load_manifest, manifest_path, resolve_raw_file
+from analysis.ingest.readers import read_text
+from analysis.ingest.segment import parse_plan
 
 YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 #: Minimum number of times a city must be named for the text to count as naming its place.

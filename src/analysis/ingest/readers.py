@@ -2,7 +2,7 @@
 
 ``read_text(path)`` picks a reader by file extension (:data:`READERS`) and
 returns the document's text as a str with lines separated by ``\\n``, laid out
-the way :func:`analysis.segment.parse_plan` expects:
+the way :func:`analysis.ingest.segment.parse_plan` expects:
 
 * ``.txt`` — the encoding is detected: UTF-8 (with or without BOM) first, else
   charset-normalizer's best guess (GB18030/GBK, UTF-16, Big5, …);
@@ -37,7 +37,7 @@ from charset_normalizer import from_bytes
 from docx.table import Table
 
 from analysis.errors import InputError
-from analysis.segment import ITEM_RE, POINT_RE, SECTION_RE, SUBSECTION_RE
+from analysis.ingest.segment import ITEM_RE, POINT_RE, SECTION_RE, SUBSECTION_RE
 
 #: Byte-order marks: they decide the encoding before any declaration or guess.
 BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)

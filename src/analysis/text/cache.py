@@ -1,7 +1,7 @@
 """Disk cache of token lists, so unchanged texts are not tokenized again.
 
 :class:`TokenCache` is one SQLite file holding, per tokenizer key
-(:attr:`analysis.tokenize.Tokenizer.cache_key`: its word lists, places, jieba
+(:attr:`analysis.text.tokenize.Tokenizer.cache_key`: its word lists, places, jieba
 version and code) and SHA-256 of a text, that text's token list. A hit is
 exactly what tokenizing the text again would return, because anything that
 could change the tokens changes the key. Several processes may read and write

@@ -100,7 +100,7 @@ def item_length_chart(items, labels):
 def shift_chart(shifts, title: str):
     """Diverging bars of theme-share changes (percentage points) with their bootstrap intervals.
 
-    ``shifts`` as from :func:`analysis.shifts.share_shifts`; largest rise on top;
+    ``shifts`` as from :func:`analysis.methods.shifts.share_shifts`; largest rise on top;
     themes new to (absent from) the compare group are marked 新增 (消失).
     """
     from matplotlib.figure import Figure
@@ -188,7 +188,7 @@ def share_heatmap(shares, title: str):
 
 
 def plot_shared_indicators(values, max_indicators: int = 12, ncols: int = 3):
-    """Small multiples of :func:`analysis.target_summary.shared_values`: one panel per indicator.
+    """Small multiples of :func:`analysis.methods.target_summary.shared_values`: one panel per indicator.
 
     Each panel shows one bar per document target in the indicator's most common
     unit (``value_num``; ranges at their lower end), labelled as written (``≥4.5个``).

@@ -15,7 +15,7 @@ so a :class:`Tokenizer` is cheap to create and to pickle to worker processes.
 :attr:`Tokenizer.fingerprint` identifies everything that decides the output.
 
 :meth:`Tokenizer.tokenize_many` is the fast path for a corpus: each distinct text
-is tokenized once, texts already in the :class:`~analysis.tokencache.TokenCache`
+is tokenized once, texts already in the :class:`~analysis.text.cache.TokenCache`
 (keyed by :attr:`Tokenizer.cache_key` + SHA-256 of the text) are not tokenized
 again, and when the rest holds at least :data:`PARALLEL_MIN_CHARS` characters it
 is spread over worker processes, each loading the jieba dictionary once. The
@@ -41,7 +41,7 @@ import jieba
 import pandas as pd
 from tqdm import tqdm
 
-from analysis.tokencache import TokenCache, text_digest
+from analysis.text.cache import TokenCache, text_digest
 
 DATA_DIR = files("analysis") / "data"
 

@@ -1,13 +1,13 @@
 """Priority shifts between two groups of plans: ``python -m analysis shifts``.
 
 :func:`share_shifts` compares the theme shares of a base and a compare group
-(:mod:`analysis.profiles`): difference in percentage points with a percentile
+(:mod:`analysis.methods.profiles`): difference in percentage points with a percentile
 bootstrap interval (items resampled within each document, seeded), log2 ratio,
 rank change and status. :func:`compare_groups` runs the whole comparison on a
-processed folder — shares, shifts, distinctive terms (:mod:`analysis.keyness`)
-and item continuity (:mod:`analysis.continuity`) — and :func:`summarize_shifts`
+processed folder — shares, shifts, distinctive terms (:mod:`analysis.methods.keyness`)
+and item continuity (:mod:`analysis.methods.continuity`) — and :func:`summarize_shifts`
 writes the key findings from the numbers. Groups are selectors such as
-``"city=青岛市,year=2021"`` (:mod:`analysis.selectors`).
+``"city=青岛市,year=2021"`` (:mod:`analysis.methods.selectors`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.continuity import match_items
-from analysis.corpus import document_labels
+from analysis.methods.continuity import match_items
+from analysis.methods.corpus import document_labels
 from analysis.errors import InputError
-from analysis.keyness import keyness
-from analysis.profiles import (
+from analysis.methods.keyness import keyness
+from analysis.methods.profiles import (
     WEIGHTS,
     attention_profiles,
     bootstrap_document_shares,
@@ -33,9 +33,9 @@ from analysis.profiles import (
     label_items,
     theme_table,
 )
-from analysis.selectors import Selector, parse_selector, select_documents
+from analysis.methods.selectors import Selector, parse_selector, select_documents
 from analysis.store import read_table, write_json_atomic, write_tables
-from analysis.tokenize import Tokenizer
+from analysis.text.tokenize import Tokenizer
 
 SHIFT_COLUMNS = [
     "theme_id", "theme_label", "base_share", "compare_share", "diff_pp", "ci_low", "ci_high", "log_ratio", "rank_change", "status",

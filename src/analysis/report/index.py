@@ -13,7 +13,7 @@ import html
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from analysis.htmlreport import FONT_STACK, cjk_font_face
+from analysis.report.html import FONT_STACK, cjk_font_face
 from analysis.store import write_text_atomic
 
 STATUS = {"ok": ("成功", "ok"), "failed": ("失败", "failed"), None: ("未运行", "not run")}

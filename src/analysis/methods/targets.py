@@ -14,7 +14,7 @@ telephone numbers (no unit), ordinals (第五届, 第36个), names and slogans (
 kept but flagged ``is_benchmark``.
 
 ``python -m analysis targets`` writes ``targets.csv`` (one row per target, with
-``indicator_key`` from :mod:`analysis.indicators` and the item's theme when
+``indicator_key`` from :mod:`analysis.methods.indicators` and the item's theme when
 ``item_themes.csv`` exists) and ``indicator_suggestions.csv``.
 """
 
@@ -27,8 +27,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from analysis.indicators import IndicatorMatcher, load_synonyms, normalize_indicator
-from analysis.segment import SENTENCE_ENDS
+from analysis.methods.indicators import IndicatorMatcher, load_synonyms, normalize_indicator
+from analysis.ingest.segment import SENTENCE_ENDS
 from analysis.store import read_table, write_tables
 
 TARGET_COLUMNS = [

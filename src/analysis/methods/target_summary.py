@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.corpus import document_labels
-from analysis.selectors import select_documents
+from analysis.methods.corpus import document_labels
+from analysis.methods.selectors import select_documents
 from analysis.store import read_table
-from analysis.targets import RATE_UNITS, read_item_themes
+from analysis.methods.targets import RATE_UNITS, read_item_themes
 
 COMPARATOR_PREFIX = {"≥": "≥", "≤": "≤", "increase": "+", "=": ""}
 
@@ -42,7 +42,7 @@ class TargetData:
 def load_target_data(processed: str | Path, docs: str | None = None) -> TargetData:
     """Read documents, items, targets (and item_themes when present) from ``processed``.
 
-    ``docs`` is a group selector (:mod:`analysis.selectors`, e.g. ``"year=2024"`` or
+    ``docs`` is a group selector (:mod:`analysis.methods.selectors`, e.g. ``"year=2024"`` or
     ``"doc_id=qingdao-2024|chizhou-2024"``); None keeps every document.
     """
     documents = read_table(processed, "documents")
@@ -128,7 +128,7 @@ def shared_table(values: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
 def key_findings(
     targets: pd.DataFrame, items: pd.DataFrame, documents: pd.DataFrame, min_docs: int = 2, item_themes: pd.DataFrame | None = None
 ) -> list[str]:
-    """Two or three sentences (Chinese) stating the main numbers, for :func:`analysis.reportkit.header`."""
+    """Two or three sentences (Chinese) stating the main numbers, for :func:`analysis.report.kit.header`."""
     docs = per_document(targets, items, documents)
     own = own_targets(targets)
     top = docs.sort_values(["targets_per_10_items", "n_targets"], ascending=False).iloc[0]

@@ -1,7 +1,7 @@
 """Token lists -> feature matrix for clustering: TF-IDF words, optional character n-grams and LSA.
 
 :class:`TextFeatures` is a scikit-learn transformer whose input is a list of token
-lists (from :class:`analysis.tokenize.Tokenizer`), so tokenization — the slow,
+lists (from :class:`analysis.text.tokenize.Tokenizer`), so tokenization — the slow,
 cacheable part — happens once, outside the estimator. Rows of the output are
 L2-normalised, so Euclidean k-means on them is cosine (spherical) k-means.
 """

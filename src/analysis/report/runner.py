@@ -13,13 +13,13 @@
 
 Each job is executed by papermill (working directory = project root) into
 ``reports/executed/NAME.ipynb`` and converted to ``reports/NAME.html``
-(:mod:`analysis.htmlreport`), in parallel worker processes. A failing job keeps
+(:mod:`analysis.report.html`), in parallel worker processes. A failing job keeps
 its executed notebook up to the failing cell and an HTML page showing it; the
 other jobs still finish. A job is skipped when its *inputs* — notebook bytes,
 parameters, package version and code, every ``processed/*.csv`` and the render
 options — hash to what they were at its last successful run (``reports/state.json``);
 a no-change run therefore hashes files and starts no kernel. Every run rewrites
-``reports/index.html`` (:mod:`analysis.reportindex`).
+``reports/index.html`` (:mod:`analysis.report.index`).
 """
 
 from __future__ import annotations
@@ -223,7 +223,7 @@ def execute_job(task: dict) -> dict:
     """
     import nbformat
 
-    from analysis.htmlreport import notebook_html, report_summary
+    from analysis.report.html import notebook_html, report_summary
 
     start = time.perf_counter()
     out, name = Path(task["out"]), task["name"]
@@ -289,7 +289,7 @@ def run_reports(
     ``out`` receives ``NAME.html``, ``executed/NAME.ipynb``, ``state.json`` and
     ``index.html`` (listing ``all_jobs``, default ``jobs``). ``timeout`` is per cell.
     """
-    from analysis.reportindex import write_index
+    from analysis.report.index import write_index
 
     root, processed, out = Path(root).resolve(), Path(processed).resolve(), Path(out)
     out.mkdir(parents=True, exist_ok=True)

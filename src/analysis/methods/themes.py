@@ -1,7 +1,7 @@
 """Themes of plan items: stable, readable, named clusters (``python -m analysis themes``).
 
-Pipeline (:func:`find_themes`): items (or sentences) -> :class:`~analysis.tokenize.Tokenizer`
-tokens -> :class:`~analysis.features.TextFeatures` (TF-IDF) -> :class:`ThemeClusterer`
+Pipeline (:func:`find_themes`): items (or sentences) -> :class:`~analysis.text.tokenize.Tokenizer`
+tokens -> :class:`~analysis.text.features.TextFeatures` (TF-IDF) -> :class:`ThemeClusterer`
 (k-means) -> names, top terms, representative items and diagnostics.
 
 * **Guided mode** (default): the shipped lexicon ``data/themes.yml`` lists about 16
@@ -44,10 +44,10 @@ from sklearn.utils import check_random_state
 from tqdm import tqdm
 
 from analysis.errors import InputError
-from analysis.features import TextFeatures, identity
+from analysis.text.features import TextFeatures, identity
 from analysis.paths import processed_dir
 from analysis.store import read_table, read_yaml, write_json_atomic, write_tables
-from analysis.tokenize import DATA_DIR, Tokenizer
+from analysis.text.tokenize import DATA_DIR, Tokenizer
 
 LEXICON_FILE = DATA_DIR / "themes.yml"
 UNITS = ("item", "sentence")

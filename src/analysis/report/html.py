@@ -54,7 +54,7 @@ def cjk_font_face(chars: str) -> str:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    from analysis.plots import cjk_font_path
+    from analysis.report.plots import cjk_font_path
 
     options = subset.Options(flavor="woff", layout_features=[], hinting=False, desubroutinize=True)
     buffer = io.BytesIO()

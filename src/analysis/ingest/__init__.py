@@ -1,0 +1,1 @@
+"""Ingest: raw plans (txt/docx/html/pdf) and the manifest -> documents, sections, items, sentences."""

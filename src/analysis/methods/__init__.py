@@ -1,0 +1,1 @@
+"""Methods: themes, profiles, shifts, keyness, continuity, targets and indicators over processed tables."""

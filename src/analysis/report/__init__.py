@@ -1,0 +1,1 @@
+"""Report: the papermill runner, standalone HTML, the index, notebook helpers and charts."""
