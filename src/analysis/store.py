@@ -43,6 +43,13 @@ def _temp_path(directory: Path, name: str) -> Path:
     return Path(tmp)
 
 
+def named(exc: OSError, path: str | Path) -> OSError:
+    """``exc`` itself when it names a file, else the same error naming ``path`` (a failed write names none)."""
+    if exc.filename is not None or exc.errno is None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror, str(path))
+
+
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` (UTF-8) via a temporary file and a rename."""
     path = Path(path)
@@ -51,6 +58,8 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
+    except OSError as exc:
+        raise named(exc, path) from exc
     finally:
         tmp.unlink(missing_ok=True)
     return path
@@ -74,7 +83,10 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> lis
         for name, frame in tables.items():
             tmp = _temp_path(out_dir, f"{name}.csv")
             staged.append((tmp, out_dir / f"{name}.csv"))  # before writing, so a failed write is cleaned up too
-            frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+            try:
+                frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+            except OSError as exc:
+                raise named(exc, out_dir / f"{name}.csv") from exc
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:
