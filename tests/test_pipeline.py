@@ -187,3 +187,17 @@ def test_two_runs_on_one_folder_do_not_race_and_leftovers_are_removed(project, c
         assert "another `python -m analysis run` is using this folder" in capsys.readouterr().err
     assert _run(raw, processed) == 0
     assert not leftover.exists()
+
+
+def test_changed_code_or_parameters_rerun_the_step(project, capsys, monkeypatch):
+    raw, processed = project
+    assert _run(raw, processed) == 0
+    monkeypatch.setattr(pipeline, "code_digest", lambda: "edited code")
+    capsys.readouterr()
+    assert _run(raw, processed) == 0
+    assert all(f"{s}: running" in capsys.readouterr().err for s in pipeline.ANALYSIS_STEPS)
+    assert cli.main(["themes", "--processed", str(processed), "--seed", "3"]) == 0  # by hand, other parameters
+    capsys.readouterr()
+    assert _run(raw, processed) == 0
+    err = capsys.readouterr().err
+    assert "ingest: unchanged, skipped" in err and "themes: running" in err

@@ -56,7 +56,7 @@ def parameters_digest(argv: list[str]) -> str:
 def step_inputs(step: str, argv: list[str], digests: Digests) -> dict[str, str | None]:
     """What decides whether ``step`` must run again: source hashes, parameters and code."""
     sources = {name: digests(name) for name in TRACKED[step].reads}
-    return {**sources, "parameters": parameters_digest(argv), "code": code_digest(exclude=("report",))}
+    return {**sources, "parameters": parameters_digest(argv), "code": code_digest()}
 
 
 def call_step(step: str, args: argparse.Namespace, argv: list[str], run: Callable[[argparse.Namespace], int]) -> int:
@@ -153,12 +153,12 @@ def run(args: argparse.Namespace) -> int:
         removed = remove_leftovers(processed, Path(args.out or "reports"))
         if removed:
             print(f"removed {removed} temporary file(s) left by an interrupted run", file=sys.stderr)
+        digests = Digests(processed, args.raw)  # each file hashed once per run (again only after a step rewrote it)
         for number, step in enumerate(ANALYSIS_STEPS, start=1):
             argv = [step, "--raw", args.raw, "--out", str(processed)] if step == "ingest" else [step, "--processed", str(processed)]
             state = State(processed)
             if state.warning:
                 print(f"warning: {state.warning}", file=sys.stderr)
-            digests = Digests(processed, args.raw if step == "ingest" else state.raw)
             label = f"[{number}/{len(ANALYSIS_STEPS) + 1}] {step}"
             if not args.force and is_fresh(step, argv, state, digests):
                 print(f"{label}: unchanged, skipped", file=sys.stderr)
@@ -168,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{label}: running", file=sys.stderr)
             start = time.perf_counter()
             code = cli_main(argv)
+            digests.forget(TRACKED[step].writes)
             if code not in (0, 3):
                 print(f"{label}: failed (exit {code}); later steps not run", file=sys.stderr)
                 return code

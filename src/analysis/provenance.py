@@ -22,6 +22,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 
@@ -54,11 +55,17 @@ def folder_digest(folder: str | Path) -> str:
     return digest({p.name: file_digest(p) for p in files})
 
 
-def code_digest(exclude: Iterable[str] = ()) -> str:
-    """One hash over the package version and its files (``exclude``: top-level subfolders to leave out)."""
+#: the package parts whose code decides what the analysis steps compute (the command line,
+#: this module and the report subpackage do not: changing them re-runs no analysis step)
+ANALYSIS_CODE = ("ingest", "text", "methods", "data", "store.py", "errors.py", "paths.py")
+
+
+@lru_cache(maxsize=4)
+def code_digest(parts: tuple[str, ...] = ANALYSIS_CODE) -> str:
+    """One hash over the package version and the files of the given top-level ``parts`` of the package."""
     package = Path(analysis.__file__).parent
-    skip = set(exclude) | {"__pycache__"}
-    files = sorted(p for p in package.rglob("*") if p.is_file() and not skip & set(p.relative_to(package).parts))
+    files = sorted(p for p in package.rglob("*") if p.is_file() and p.relative_to(package).parts[0] in parts
+                   and "__pycache__" not in p.parts)  # fmt: skip
     return digest({"version": analysis.__version__, **{str(p.relative_to(package)): file_digest(p) for p in files}})
 
 
