@@ -195,7 +195,8 @@ def test_changed_code_or_parameters_rerun_the_step(project, capsys, monkeypatch)
     monkeypatch.setattr(pipeline, "code_digest", lambda: "edited code")
     capsys.readouterr()
     assert _run(raw, processed) == 0
-    assert all(f"{s}: running" in capsys.readouterr().err for s in pipeline.ANALYSIS_STEPS)
+    err = capsys.readouterr().err
+    assert all(f"{s}: running" in err for s in pipeline.ANALYSIS_STEPS)
     assert cli.main(["themes", "--processed", str(processed), "--seed", "3"]) == 0  # by hand, other parameters
     capsys.readouterr()
     assert _run(raw, processed) == 0
