@@ -15,6 +15,8 @@ from analysis.methods import sampling, validation
 from analysis.store import read_table
 from conftest import REPO
 
+HELD_OUT = REPO / "tests" / "data" / "validation"
+
 # --------------------------------------------------------------------------- constructed runs
 
 
@@ -237,6 +239,25 @@ def test_validate_rejects_an_xlsx_without_the_code_column(themed, tmp_path, caps
     assert main(["validate", "--processed", str(themed), "--labels", str(labels), "--out", str(tmp_path / "out")]) == 2
     assert "codes.xlsx: missing column code" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_held_out_plan_coded_before_the_model_ran(tmp_path):
+    # tests/data/validation: an invented plan (云溪市 2025, 36 items) the lexicon's author never saw, coded
+    # item by item from the theme names while it was written, before any model output was seen. Item 36
+    # (regional cooperation) is coded 其他（未归类）: the codebook had no such theme. Measured: 35 of 36 agree.
+    import shutil
+
+    raw = tmp_path / "raw"
+    shutil.copytree(REPO / "data" / "raw", raw)
+    shutil.copy(HELD_OUT / "yunxi_2025_work_plan.txt", raw)
+    with (raw / "manifest.csv").open("a", encoding="utf-8") as manifest:
+        manifest.write((HELD_OUT / "manifest.csv").read_text(encoding="utf-8").splitlines()[1] + "\n")
+    processed = tmp_path / "processed"
+    assert main(["ingest", "--raw", str(raw), "--out", str(processed)]) == 0
+    assert main(["themes", "--processed", str(processed)]) == 0
+    result = validation.validate_folder(processed, HELD_OUT / "codes.csv")
+    assert result.figures["n"] == 36 and result.figures["n_documents"] == 1
+    assert result.figures["accuracy"] >= 0.8 and result.figures["kappa"] >= 0.8
 
 
 # --------------------------------------------------------------------------- report section

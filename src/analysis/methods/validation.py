@@ -260,7 +260,7 @@ def summary_lines(figures: dict, max_themes: int = 16) -> list[str]:
     """A one-screen text summary of ``validation.json`` figures."""
     ci = figures["intervals"]
     lines = [
-        f"n={figures['n']} coded items from {figures['n_documents']} documents ({figures['n_blank']} blank codes skipped)",
+        f"n={figures['n']} coded items from {figures['n_documents']} document(s) ({figures['n_blank']} blank codes skipped)",
         f"accuracy {figures['accuracy']:.3f} [{ci['accuracy'][0]:.3f}, {ci['accuracy'][1]:.3f}]  "
         f"kappa {figures['kappa']:.3f} [{ci['kappa'][0]:.3f}, {ci['kappa'][1]:.3f}]  (95% bootstrap)",
         f"NMI {figures['nmi']:.3f}  ARI {figures['ari']:.3f}",
