@@ -76,7 +76,7 @@ def test_codes_by_id_other_and_blank_and_confidence():
     assert f["n"] == 3 and f["n_blank"] == 1 and f["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert list(result.items.coder) == ["A", sampling.OTHER, "B"]
     assert f["mean_confidence"] == {"agree": 0.8, "disagree": 0.4}
-    assert f["per_theme"][sampling.OTHER] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1, "predicted": 0}
+    assert f["per_theme"][sampling.OTHER] == {"precision": None, "recall": 0.0, "f1": 0.0, "support": 1, "predicted": 0}
     assert result.disagreements().item_id.tolist() == ["doc-0001"]
 
 

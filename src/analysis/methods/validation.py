@@ -173,16 +173,18 @@ def confusion(aligned: pd.DataFrame, order: list[str]) -> pd.DataFrame:
 
 
 def per_theme(table: pd.DataFrame) -> dict[str, dict]:
-    """Precision, recall, F1, support (coder count) and predicted (model count) of each theme of ``table``."""
+    """Precision, recall, F1, support (coder count) and predicted (model count) of each theme of ``table``.
+
+    Precision is None (JSON null) when the model put no item in the theme, recall when the coder put none.
+    """
     counts = table.to_numpy()
     out = {}
     for j, name in enumerate(table.index):
         hit, support, predicted = counts[j, j], counts[j].sum(), counts[:, j].sum()
-        precision = hit / predicted if predicted else 0.0
-        recall = hit / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out[name] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4), "f1": round(float(f1), 4),
-                     "support": int(support), "predicted": int(predicted)}  # fmt: skip
+        precision = round(float(hit / predicted), 4) if predicted else None
+        recall = round(float(hit / support), 4) if support else None
+        f1 = 2 * hit / (support + predicted)  # = 2PR / (P + R); 0 when the theme is missed or never right
+        out[name] = {"precision": precision, "recall": recall, "f1": round(float(f1), 4), "support": int(support), "predicted": int(predicted)}
     return out
 
 
@@ -268,7 +270,8 @@ def summary_lines(figures: dict, max_themes: int = 16) -> list[str]:
     ]
     rows = sorted(figures["per_theme"].items(), key=lambda kv: (-kv[1]["support"], kv[0]))
     for name, s in rows[:max_themes]:
-        lines.append(f"{_pad(name, 22)}{s['support']:>8}{s['predicted']:>7}{s['precision']:>7.2f}{s['recall']:>7.2f}{s['f1']:>7.2f}")
+        shares = "".join(f"{'—' if v is None else f'{v:.2f}':>7}" for v in (s["precision"], s["recall"], s["f1"]))
+        lines.append(f"{_pad(name, 22)}{s['support']:>8}{s['predicted']:>7}{shares}")
     if len(rows) > max_themes:
         lines.append(f"… {len(rows) - max_themes} more themes in validation.json")
     return lines

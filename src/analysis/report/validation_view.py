@@ -57,11 +57,15 @@ def figures_table(result: Validation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["指标", "数值", "说明"]).astype({"数值": str})
 
 
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
 def theme_table(result: Validation) -> pd.DataFrame:
-    """Per theme: coder and model counts, precision, recall and F1 (in %)."""
+    """Per theme: coder and model counts, precision and recall in % (— when undefined: no item on that side), F1."""
     rows = [
-        {"主题": name, "编码员条数": s["support"], "模型条数": s["predicted"], "精确率": f"{s['precision']:.0%}",
-         "召回率": f"{s['recall']:.0%}", "F1": f"{s['f1']:.2f}"}
+        {"主题": name, "编码员条数": s["support"], "模型条数": s["predicted"], "精确率": _percent(s["precision"]),
+         "召回率": _percent(s["recall"]), "F1": f"{s['f1']:.2f}"}
         for name, s in result.figures["per_theme"].items()
     ]  # fmt: skip
     return pd.DataFrame(rows)
