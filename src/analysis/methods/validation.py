@@ -68,8 +68,8 @@ def read_labels(path: str | Path) -> pd.DataFrame:
         if suffix == ".csv":
             frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
         elif suffix in (".xlsx", ".xlsm"):
-            sheets = pd.ExcelFile(path, engine="openpyxl").sheet_names
-            frame = pd.read_excel(path, sheet_name="coding" if "coding" in sheets else 0, dtype=str, engine="openpyxl")
+            with pd.ExcelFile(path, engine="openpyxl") as book:
+                frame = book.parse("coding" if "coding" in book.sheet_names else 0, dtype=str)
         else:
             raise InputError(path, "labels must be a .csv or .xlsx file")
     except pd.errors.EmptyDataError:
@@ -80,7 +80,7 @@ def read_labels(path: str | Path) -> pd.DataFrame:
     missing = [c for c in LABEL_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(path, f"missing column {', '.join(missing)}; expected item_id and code (found: {_few(frame.columns) or 'none'})")
-    frame = frame[list(LABEL_COLUMNS)].fillna("").map(lambda v: str(v).strip())
+    frame = pd.DataFrame({c: frame[c].fillna("").astype(str).str.strip() for c in LABEL_COLUMNS})
     frame.insert(0, "row", frame.index + 2)
     frame = frame[(frame.item_id != "") | (frame.code != "")].reset_index(drop=True)
     if frame.empty:
@@ -121,7 +121,7 @@ def align(labels: pd.DataFrame, item_themes: pd.DataFrame, themes: pd.DataFrame,
     names = code_names(themes, item_themes)
     coded = labels[labels.code != ""]
     problems = []
-    unknown_ids = coded.loc[~coded.item_id.isin(item_themes.item_id)]
+    unknown_ids = labels.loc[~labels.item_id.isin(item_themes.item_id)]
     if len(unknown_ids):
         problems.append(f"{len(unknown_ids)} item id(s) not in item_themes.csv: {_few(unknown_ids.item_id)}")
     unknown_codes = list(dict.fromkeys(c for c in coded.code if _key(c) not in names))
@@ -232,10 +232,13 @@ def validate(labels: pd.DataFrame, item_themes: pd.DataFrame, themes: pd.DataFra
     return Validation(figures, table, aligned)
 
 
-def validate_folder(processed: str | Path | None, labels: str | Path, item_themes: pd.DataFrame | None = None, random_state: int = 0) -> Validation:
-    """:func:`validate` the labels file against a processed folder's theme run (or the given ``item_themes``)."""
+def validate_folder(
+    processed: str | Path | None, labels: str | Path, item_themes: pd.DataFrame | None = None,
+    themes: pd.DataFrame | None = None, random_state: int = 0,
+) -> Validation:
+    """:func:`validate` a labels file against the processed folder's theme run, or the given ``item_themes`` and ``themes``."""
     folder = processed_dir(processed)
-    themes = read_table(folder, "themes", step="themes")
+    themes = read_table(folder, "themes", step="themes") if themes is None else themes
     item_themes = read_table(folder, "item_themes", step="themes") if item_themes is None else item_themes
     return validate(read_labels(labels), item_themes, themes, source=labels, random_state=random_state)
 

@@ -111,18 +111,19 @@ def confusion_chart(table: pd.DataFrame):
     return fig
 
 
-def show(processed: str | Path | None, labels: str | Path, item_themes: pd.DataFrame | None = None) -> Validation:
+def show(processed: str | Path | None, labels: str | Path, item_themes: pd.DataFrame | None = None,
+         themes: pd.DataFrame | None = None) -> Validation:
     """Display the validation section (heading, findings, figures, chart, per-theme and disagreement tables).
 
     ``labels`` is a CSV/XLSX path, relative to the working folder or the project root;
-    ``item_themes`` (default: the processed folder's ``item_themes.csv``) is the run to check.
+    ``item_themes`` and ``themes`` (default: the processed folder's CSV files) are the run to check.
     """
     from IPython.display import HTML, display
 
     labels = Path(labels)
     if not labels.is_absolute() and not labels.exists():  # a notebook runs in notebooks/; paths are from the project root
         labels = project_root() / labels
-    result = validate_folder(processed, labels, item_themes)
+    result = validate_folder(processed, labels, item_themes, themes)
     items = "".join(f"<li>{html.escape(line)}</li>" for line in findings(result, labels))
     display(HTML(f"<h2>人工编码检验 Validation against hand coding</h2><ul class='validation-findings'>{items}</ul>"))
     display(kit.table(figures_table(result), caption="一致性指标（编码员为参照）"))
