@@ -28,13 +28,13 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from analysis.errors import InputError
 from analysis.methods.sampling import OTHER
-from analysis.methods.themes import UNASSIGNED
 from analysis.paths import processed_dir
 from analysis.store import read_table, write_json_atomic, write_tables
 
 LABEL_COLUMNS = ("item_id", "code")
-#: Codes (after NFKC) that mean "fits no theme", besides :data:`OTHER` itself.
-OTHER_ALIASES = frozenset(unicodedata.normalize("NFKC", a) for a in (OTHER, UNASSIGNED, "其他"))
+#: Codes and model labels (after NFKC) that mean "fits no theme": :data:`OTHER`, the themes step's
+#: 未归类 (items without content words) and a bare 其他.
+OTHER_ALIASES = frozenset(unicodedata.normalize("NFKC", a) for a in (OTHER, "未归类", "其他"))
 #: Offending values an error message names at most.
 SHOW = 5
 N_BOOT = 1000
