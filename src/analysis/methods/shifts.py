@@ -297,10 +297,20 @@ def _pick(tokens: list[list[str]], mask: np.ndarray) -> list[list[str]]:
     return [t for t, keep in zip(tokens, mask) if keep]
 
 
+def default_selectors(documents: pd.DataFrame) -> tuple[str, str]:
+    """``(base, compare)`` when none are given: the first place (in ``documents`` order) with plans in two
+    or more years, its earliest year against its latest."""
+    for city, frame in documents.groupby("city", sort=False):
+        years = sorted(frame["year"].astype(int).unique())
+        if len(years) > 1:
+            return f"city={city},year={years[0]}", f"city={city},year={years[-1]}"
+    raise InputError("documents.csv", "no place has plans in two years; give --base and --compare selectors")
+
+
 def compare_groups(
     processed: str | Path,
-    base: str,
-    compare: str,
+    base: str | None,
+    compare: str | None,
     *,
     weight: str = "items",
     top_terms: int = 30,
@@ -308,7 +318,8 @@ def compare_groups(
 ) -> Comparison:
     """Compare the ``base`` and ``compare`` selectors on the tables of ``processed``.
 
-    Reads documents.csv, items.csv and item_themes.csv. ``shares`` holds the
+    Reads documents.csv, items.csv and item_themes.csv; ``base``/``compare`` None
+    take :func:`default_selectors`. ``shares`` holds the
     two groups' profiles (``role`` base/compare) and every document's
     (``role`` document, ``group`` = doc_id); ``keyness`` pools the groups' item
     tokens (place names removed) with the rest of the corpus as prior
@@ -324,6 +335,8 @@ def compare_groups(
     documents = read_table(processed, "documents")
     items = read_table(processed, "items")
     labelled = label_items(items, read_table(processed, "item_themes", step="themes"), processed / "item_themes.csv")
+    if base is None or compare is None:
+        base, compare = default_selectors(documents)
     base_sel, comp_sel = parse_selector(base, source), parse_selector(compare, source)
     if str(base_sel) == str(comp_sel):
         raise InputError(source, f"--base and --compare are the same selector {str(base_sel)!r}; compare two different groups")
