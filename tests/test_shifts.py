@@ -17,6 +17,8 @@ import pytest
 from analysis.report import plots
 from analysis.cli import main
 from analysis.errors import InputError
+from analysis.methods.comparability import STATUS_LABELS, comparability_warnings, comparison_kind
+from analysis.methods.continuity import match_items
 from analysis.methods.keyness import keyness
 from analysis.methods.profiles import (
     attention_profiles,
@@ -150,6 +152,52 @@ def test_comparison_folder_names_are_unique_and_hashed_when_shortened():
     slash = comparison_name(parse_selector("doc_id=a/b"), parse_selector("doc_id=c"), "items")
     colon = comparison_name(parse_selector("doc_id=a:b"), parse_selector("doc_id=c"), "items")
     assert slash != colon and "/" not in slash and ":" not in colon
+
+
+DOCUMENTS = pd.DataFrame(
+    {
+        "doc_id": ["jia-2021", "jia-2024", "yi-2024", "bing-2023", "bing-2024"],
+        "city": ["甲市", "甲市", "乙市", "丙县", "丙县"],
+        "admin_level": ["city", "city", "city", "county", "county"],
+        "year": [2021, 2024, 2024, 2023, 2024],
+        "doc_type": ["business_targets", "work_plan", "work_plan", "work_plan", "work_plan"],
+    }
+)
+ITEMS_PER_DOC = pd.Series({"jia-2021": 10, "jia-2024": 20, "yi-2024": 25, "bing-2023": 30, "bing-2024": 30})
+
+
+def test_comparison_kind_is_temporal_only_for_the_same_places_later():
+    assert comparison_kind(DOCUMENTS, ["jia-2021"], ["jia-2024"]) == "temporal"
+    assert comparison_kind(DOCUMENTS, ["jia-2024"], ["yi-2024"]) == "cross_sectional"  # same year, other place
+    assert comparison_kind(DOCUMENTS, ["jia-2021"], ["yi-2024"]) == "cross_sectional"  # later, but another place
+    assert comparison_kind(DOCUMENTS, ["jia-2024"], ["jia-2021"]) == "cross_sectional"  # compare earlier than base
+    assert comparison_kind(DOCUMENTS, ["jia-2021", "bing-2023"], ["jia-2024", "bing-2024"]) == "temporal"
+
+
+def test_comparability_warnings_for_each_rule_and_none_for_like_plans():
+    assert comparability_warnings(DOCUMENTS, ["jia-2024"], ["yi-2024"], ITEMS_PER_DOC) == []  # 20 vs 25 items: within 1.5x
+    doc_type, items = comparability_warnings(DOCUMENTS, ["jia-2021"], ["jia-2024"], ITEMS_PER_DOC)
+    assert doc_type.startswith("两组文件类型不同（基准：业务目标；比较：工作要点）")
+    assert items.startswith("两组每份文件的事项数相差超过 1.5 倍（基准平均 10 条，比较平均 20 条）")
+    [level] = comparability_warnings(DOCUMENTS, ["jia-2024"], ["bing-2024"], ITEMS_PER_DOC)
+    assert level.startswith("两组行政级别不同（基准：地市级；比较：县）")
+    [years] = comparability_warnings(DOCUMENTS, ["jia-2024", "yi-2024"], ["bing-2023", "bing-2024"], ITEMS_PER_DOC)[1:]
+    assert years == "比较组包含不同年份的文件（2023、2024），组内差异混入了时间变化"
+    overlap = comparability_warnings(DOCUMENTS, ["jia-2024", "yi-2024"], ["yi-2024"], ITEMS_PER_DOC)
+    assert overlap == ["有 1 份文件同时属于两组，两组不独立，区间偏宽、差异偏小"]
+
+
+def test_continuity_statuses_in_cross_sectional_words():
+    base = pd.DataFrame({"item_id": ["b1", "b2", "b3"], "text": ["B1", "B2", "B3"]})
+    comp = pd.DataFrame({"item_id": ["c1", "c2", "c3"], "text": ["C1", "C2", "C3"]})
+    base_tokens = [["托育", "托位", "普惠"], ["医共体", "紧密型", "县域"], ["献血", "血站"]]
+    comp_tokens = [["托育", "托位", "普惠"], ["医共体", "县域", "药房", "共享"], ["职业病", "尘肺"]]
+    temporal = match_items(base, comp, base_tokens, comp_tokens)
+    cross = match_items(base, comp, base_tokens, comp_tokens, kind="cross_sectional")
+    assert temporal.status.tolist() == ["continued", "reworded", "new", "dropped"]
+    assert cross.status.tolist() == ["shared", "related", "compare_only", "base_only"]
+    assert [STATUS_LABELS[s] for s in cross.status] == ["共有", "共有（措辞不同）", "仅见于比较组", "仅见于基准组"]
+    assert cross.drop(columns="status").equals(temporal.drop(columns="status"))
 
 
 def test_jensen_shannon_distance_base_2():

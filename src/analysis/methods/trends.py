@@ -14,6 +14,7 @@ indicator (``targets.csv`` ``indicator_key``) across a place's plans.
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from analysis.errors import InputError
+from analysis.ingest.manifest import MANIFEST_COLUMNS
 from analysis.methods.intervals import LEVEL, bh_adjust, group_effective_n, wilson
 from analysis.methods.profiles import WEIGHTS, document_shares, effective_sizes, label_items, theme_table
 from analysis.methods.selectors import select_documents
@@ -36,12 +38,18 @@ TEST_COLUMNS = [
 TRAJECTORY_COLUMNS = ["group", "indicator_key", "year", "value_num", "unit", "doc_id"]
 
 
-def year_groups(documents: pd.DataFrame, by: str | None = "city", min_years: int = MIN_YEARS) -> dict[str, list[str]]:
-    """``{group: doc_ids}``: :data:`ALL` (every document), then each value of ``by`` with plans in ≥ ``min_years`` years."""
+def year_groups(
+    documents: pd.DataFrame, by: str | None = "city", min_years: int = MIN_YEARS, source: str | Path | None = None
+) -> dict[str, list[str]]:
+    """``{group: doc_ids}``: :data:`ALL` (every document), then each value of ``by`` with plans in ≥ ``min_years`` years.
+
+    ``by`` must be a manifest field (``source`` names the documents file in the error).
+    """
     groups = {ALL: documents["doc_id"].astype(str).tolist()}
     if by:
-        if by not in documents.columns:
-            raise InputError("documents.csv", f"unknown field {by!r} for --by; fields: {', '.join(documents.columns)}")
+        fields = [c for c in MANIFEST_COLUMNS if c in documents.columns]
+        if by not in fields:
+            raise InputError(source, f"unknown field {by!r} for --by; fields: {', '.join(fields)}")
         for value, frame in documents.groupby(documents[by].astype(str), sort=True):
             if frame["year"].nunique() >= min_years:
                 groups[value] = frame["doc_id"].astype(str).tolist()
@@ -152,8 +160,63 @@ def trend_findings(trends: pd.DataFrame, tests: pd.DataFrame, weight: str = "ite
     return [first + "。", second]
 
 
-def load_trends(processed: str | Path, select: str | None = None, by: str | None = "city", weight: str = "items"):
-    """``(documents, trends, tests)`` for the plans of ``processed`` picked by ``select`` (all when None)."""
+TRAJECTORY_LABELS = {"group": "地方", "indicator_key": "指标", "year": "年份", "value_num": "目标值", "unit": "单位"}
+METHOD_NOTES = (
+    "主题：themes 步骤给每条事项的主题（item_themes.csv）；某年占比为该年各文件占比的平均，每份文件同等权重；按条目数或字数加权。",
+    "区间：Wilson score 区间（连续性校正），样本量为有效样本量：按条目计为事项数，按字数计把每条事项视为一个整群，取 Kish 有效样本量"
+    "（Σ字数）²/Σ字数²；同一年有多份文件时取 k²/Σ(1/n)。只反映事项抽样的不确定性，不反映文件之间的其他差异。",
+    "趋势检验：Cochran–Armitage 线性趋势检验（以年份为得分，作用于有效计数 占比 × 有效样本量），每年变化为按有效样本量加权的最小二乘斜率；"
+    "每个序列内的各主题用 Benjamini–Hochberg 方法控制错误发现率，校正后 p < 0.05 为显著。只检验有 3 个或以上年份的序列。",
+    "序列：全部文件，以及按所选字段（默认城市）分组后有 3 个或以上年份的每一组。",
+    "目标轨迹：targets 步骤抽取的数值目标（targets.csv），同一地方在两个或以上年份出现同一 indicator_key 的指标。",
+)
+#: Chinese headings of the trend-test table (:func:`tests_for_display`).
+TEST_LABELS = {
+    "group": "序列", "theme_label": "主题", "first_year": "首年", "last_year": "末年", "n_years": "年份数",
+    "first_share": "首年占比", "last_share": "末年占比", "slope_pp": "每年变化（百分点）", "z": "z",
+    "q_value": "BH 校正 p 值", "significant": "显著", "monotone": "单调",
+}  # fmt: skip
+
+
+def tests_for_display(tests: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`trend_tests` table ready to show: shares in %, 是/否, Chinese headings."""
+    out = tests.drop(columns=["theme_id", "p_value"])
+    for col in ("first_share", "last_share"):
+        out[col] = (100 * out[col]).map("{:.1f}%".format)
+    out["slope_pp"] = out["slope_pp"].map("{:+.2f}".format)
+    out["z"] = out["z"].map("{:.2f}".format)
+    out["q_value"] = out["q_value"].map("{:.3f}".format)
+    for col in ("significant", "monotone"):
+        out[col] = out[col].map({True: "是", False: "否"})
+    return out.rename(columns=TEST_LABELS)
+
+
+@dataclass
+class TrendResult:
+    """What the trends step and the 05_trends report show (see :func:`load_trends`)."""
+
+    documents: pd.DataFrame
+    trends: pd.DataFrame
+    tests: pd.DataFrame
+    trajectories: pd.DataFrame
+    weight: str
+
+    def findings(self) -> list[str]:
+        """The key findings (:func:`trend_findings`)."""
+        return trend_findings(self.trends, self.tests, self.weight)
+
+    def series(self) -> list[str]:
+        """The groups of ``trends``: 全部 first, then the others by number of plans (most first)."""
+        sizes = self.trends.drop_duplicates(["group", "year"]).groupby("group", sort=False)["n_docs"].sum()
+        return [ALL, *sizes.drop(ALL).sort_values(ascending=False, kind="stable").index]
+
+
+def load_trends(processed: str | Path, select: str | None = None, by: str | None = "city", weight: str = "items") -> TrendResult:
+    """Trends of the plans of ``processed`` picked by ``select`` (all when None), series by ``by``.
+
+    Reads documents.csv, items.csv, item_themes.csv and, when present, targets.csv
+    (``trajectories`` is empty without it).
+    """
     if weight not in WEIGHTS:
         raise ValueError(f"weight must be one of {WEIGHTS}, not {weight!r}")
     processed = Path(processed)
@@ -163,8 +226,12 @@ def load_trends(processed: str | Path, select: str | None = None, by: str | None
         documents = documents[documents["doc_id"].isin(select_documents(documents, select, processed / "documents.csv"))]
         items = items[items["doc_id"].isin(documents["doc_id"])]
     labelled = label_items(items, read_table(processed, "item_themes", step="themes"), processed / "item_themes.csv")
-    trends = attention_by_year(labelled, documents, year_groups(documents, by), weight)
-    return documents, trends, trend_tests(trends)
+    trends = attention_by_year(labelled, documents, year_groups(documents, by, source=processed / "documents.csv"), weight)
+    if (processed / "targets.csv").is_file():
+        trajectories = target_trajectories(read_table(processed, "targets", step="targets"), documents, by or "city")
+    else:
+        trajectories = pd.DataFrame(columns=TRAJECTORY_COLUMNS)
+    return TrendResult(documents, trends, trend_tests(trends), trajectories, weight)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -178,10 +245,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the trends step: write trends.csv and trend_tests.csv."""
-    _, trends, tests = load_trends(args.processed, args.select, args.by, args.weight)
+    result = load_trends(args.processed, args.select, args.by, args.weight)
     out = Path(args.out) if args.out else Path(args.processed)
-    write_tables({"trends": trends, "trend_tests": tests}, out)
-    for finding in trend_findings(trends, tests, args.weight):
+    write_tables({"trends": result.trends, "trend_tests": result.tests}, out)
+    for finding in result.findings():
         print(f"- {finding}")
     print(f"wrote trends.csv, trend_tests.csv to {out}")
     return 0
