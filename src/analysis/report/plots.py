@@ -97,36 +97,6 @@ def item_length_chart(items, labels):
     return fig
 
 
-def shift_chart(shifts, title: str):
-    """Diverging bars of theme-share changes (percentage points) with their bootstrap intervals.
-
-    ``shifts`` as from :func:`analysis.methods.shifts.share_shifts`; largest rise on top;
-    themes new to (absent from) the compare group are marked 新增 (消失).
-    """
-    from matplotlib.figure import Figure
-
-    setup()
-    rows = shifts.sort_values("diff_pp", ascending=True)
-    fig = Figure(figsize=(8.5, 0.38 * len(rows) + 1.6))
-    ax = fig.subplots()
-    colors = ["#c0392b" if d > 0 else "#3b6ea5" for d in rows["diff_pp"]]
-    y = range(len(rows))
-    ax.barh(y, rows["diff_pp"], color=colors, alpha=0.8)
-    ax.errorbar(rows["diff_pp"], y, xerr=[rows["diff_pp"] - rows["ci_low"], rows["ci_high"] - rows["diff_pp"]],
-                fmt="none", ecolor="#333", elinewidth=1, capsize=3)  # fmt: skip
-    marks = {"new": "新增", "dropped": "消失"}
-    for pos, row in zip(y, rows.itertuples()):
-        if row.status in marks:
-            ax.text(row.ci_high if row.diff_pp > 0 else row.ci_low, pos, f" {marks[row.status]} ",
-                    ha="left" if row.diff_pp > 0 else "right", va="center", fontsize=8, color="#555")  # fmt: skip
-    ax.axvline(0, color="#333", linewidth=0.8)
-    ax.set_yticks(list(y), rows["theme_label"])
-    ax.set_xlabel("占比变化（百分点，横线为 95% bootstrap 区间）")
-    ax.set_title(title, loc="left")
-    ax.spines[["top", "right"]].set_visible(False)
-    return fig
-
-
 def dumbbell_chart(shifts, base_label: str, compare_label: str, title: str):
     """Each theme's share in the base (grey) and compare group (red), joined by a line."""
     from matplotlib.figure import Figure
