@@ -180,7 +180,7 @@ def test_comparability_warnings_for_each_rule_and_none_for_like_plans():
     assert doc_type.startswith("两组文件类型不同（基准：业务目标；比较：工作要点）")
     assert items.startswith("两组每份文件的事项数相差超过 1.5 倍（基准平均 10 条，比较平均 20 条）")
     [level] = comparability_warnings(DOCUMENTS, ["jia-2024"], ["bing-2024"], ITEMS_PER_DOC)
-    assert level.startswith("两组行政级别不同（基准：地市级；比较：县）")
+    assert level.startswith("两组行政级别不同（基准：市；比较：县）")
     [years] = comparability_warnings(DOCUMENTS, ["jia-2024", "yi-2024"], ["bing-2023", "bing-2024"], ITEMS_PER_DOC)[1:]
     assert years == "比较组包含不同年份的文件（2023、2024），组内差异混入了时间变化"
     overlap = comparability_warnings(DOCUMENTS, ["jia-2024", "yi-2024"], ["yi-2024"], ITEMS_PER_DOC)
@@ -305,7 +305,7 @@ def test_cli_writes_one_folder_per_comparison(folder, capsys):
     info = json.loads((xian / "comparison.json").read_text(encoding="utf-8"))
     assert info["base_doc_ids"] == ["qingdao-2024", "chizhou-2024", "wanzhou-2024"] and info["compare_doc_ids"] == ["xian-2024"]
     assert info["kind"] == "cross_sectional" and info["multiplicity"] == "benjamini-hochberg"
-    assert info["warnings"] == ["两组行政级别不同（基准：地市级、市辖区；比较：地市级），差异可能部分来自文件本身的差别，而非工作重点的变化"]
+    assert info["warnings"] == ["两组行政级别不同（基准：市、区；比较：市），差异可能部分来自文件本身的差别，而非工作重点的变化"]
     assert info["n_eff_compare"] == 35 and info["n_eff_base"] == pytest.approx(9 / (1 / 21 + 1 / 74 + 1 / 57), abs=1e-3)
     xian_shifts = read_table(xian, "shifts")
     assert set(xian_shifts.status) <= {"compare_only", "base_only", "higher", "lower", "similar"}
@@ -404,6 +404,7 @@ def test_notebook_runs_under_papermill(themed, tmp_path, base, compare):
     assert html.index(html_escape(result.warnings[0])) < html.index("基准占比")  # warnings at the top, before the tables
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 4  # shifts, dumbbell, keyness, heatmap
     assert "method-notes" in html and "事项延续" in "".join(c.source for c in cells)
+    assert "qingdao-20" not in html and "xian-2024" not in html and "True" not in html  # names, not ids; 是/否
 
 
 def test_committed_notebook_has_no_outputs_and_one_parameters_cell():

@@ -146,7 +146,7 @@ def test_seed_corpus_says_plainly_that_no_group_has_three_years(themed):
     result = load_trends(themed)
     assert result.tests.empty and set(result.trends.year) == {2021, 2024}
     assert result.findings() == [
-        "没有任何分组（包括全部文件）有 3 个或以上年份的工作要点（现有年份：2021、2024），无法判断趋势；下图只列出各年份的占比。"
+        "没有任何分组（包括全部文件）有 3 个或以上年份的文件（现有年份：2021、2024），无法判断趋势；下图只列出各年份的占比。"
     ]
 
 

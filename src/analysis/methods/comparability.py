@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from analysis.methods.corpus import ADMIN_LEVELS, DOC_TYPES
+
 TEMPORAL, CROSS_SECTIONAL = "temporal", "cross_sectional"
 KINDS = (TEMPORAL, CROSS_SECTIONAL)
 #: Status codes by kind of comparison, keyed by the temporal code.
@@ -33,8 +35,6 @@ STATUS_LABELS = {
 }  # fmt: skip
 #: More items per plan on one side than this many times the other triggers a warning.
 ITEM_RATIO = 1.5
-DOC_TYPE_LABELS = {"work_plan": "工作要点", "business_targets": "业务目标"}
-ADMIN_LEVEL_LABELS = {"province": "省级", "city": "地市级", "district": "市辖区", "county": "县"}
 
 
 def comparison_kind(documents: pd.DataFrame, base_ids: Sequence[str], compare_ids: Sequence[str]) -> str:
@@ -67,7 +67,7 @@ def comparability_warnings(
     docs = documents.set_index("doc_id")
     base, comp = docs.loc[list(base_ids)], docs.loc[list(compare_ids)]
     out = []
-    for field, what, names in (("doc_type", "文件类型", DOC_TYPE_LABELS), ("admin_level", "行政级别", ADMIN_LEVEL_LABELS)):
+    for field, what, names in (("doc_type", "文件类型", DOC_TYPES), ("admin_level", "行政级别", ADMIN_LEVELS)):
         if field in docs and set(base[field].astype(str)) != set(comp[field].astype(str)):
             out.append(
                 f"两组{what}不同（基准：{_values(base, field, names)}；比较：{_values(comp, field, names)}），"

@@ -235,6 +235,12 @@ class Comparison:
     n_compare: int
     n_eff_base: float
     n_eff_compare: float
+    doc_labels: dict[str, str]
+
+    def members(self) -> str:
+        """The two groups' plans by name, e.g. ``基准 青岛市 2021 对比 青岛市 2024``."""
+        base, compare = ("、".join(self.doc_labels[d] for d in ids) for ids in (self.base_ids, self.compare_ids))
+        return f"基准 {self.base.label}（{base}）对比 {self.compare.label}（{compare}）"
 
     def shown_document_shares(self, limit: int = MAX_SHOWN_DOCUMENTS) -> pd.DataFrame:
         """The rows of ``document_shares`` a report shows: the two groups' documents first, at most ``limit``."""
@@ -371,12 +377,13 @@ def compare_groups(
         continuity=cont,
         document_shares=document_shares(labelled, weight)
         .loc[list(dict.fromkeys([*base_ids, *compare_ids, *doc_ids]))]
-        .rename(index=document_labels(documents), columns=theme_table(labelled).set_index("theme_id")["theme_label"]),
+        .rename(index=document_labels(documents).to_dict(), columns=theme_table(labelled).set_index("theme_id")["theme_label"]),
         js_distance=js_distance(base_profile, comp_profile),
         n_base=int(amount[labelled["doc_id"].isin(base_ids)].sum()),
         n_compare=int(amount[labelled["doc_id"].isin(compare_ids)].sum()),
         n_eff_base=n_eff_base,
         n_eff_compare=n_eff_compare,
+        doc_labels=document_labels(documents).to_dict(),
     )
 
 

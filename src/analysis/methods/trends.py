@@ -30,6 +30,8 @@ from analysis.store import read_table, write_tables
 
 ALL = "全部"
 MIN_YEARS = 3
+#: Chinese names of the manifest fields a series can be formed by.
+FIELD_LABELS = {"city": "城市", "province": "省份", "admin_level": "行政级别", "doc_type": "文件类型", "doc_id": "文件"}
 TREND_COLUMNS = ["group", "year", "theme_id", "theme_label", "share", "ci_low", "ci_high", "n_items", "n_docs", "n_eff"]
 TEST_COLUMNS = [
     "group", "theme_id", "theme_label", "first_year", "last_year", "n_years", "first_share", "last_share",
@@ -145,7 +147,7 @@ def trend_findings(trends: pd.DataFrame, tests: pd.DataFrame, weight: str = "ite
     basis = "按条目计" if weight == "items" else "按字数计"
     if long.empty:
         years = "、".join(str(y) for y in sorted(trends["year"].unique()))
-        return [f"没有任何分组（包括全部文件）有 3 个或以上年份的工作要点（现有年份：{years}），无法判断趋势；下图只列出各年份的占比。"]
+        return [f"没有任何分组（包括全部文件）有 3 个或以上年份的文件（现有年份：{years}），无法判断趋势；下图只列出各年份的占比。"]
     first = f"{len(long)} 个序列有 3 个或以上年份：" + "；".join(f"{g}（{r['min']}–{r['max']}，{r['nunique']} 年）" for g, r in long.iterrows())
     sig = tests[tests["significant"]]
     if sig.empty:
