@@ -15,7 +15,6 @@ from analysis.cli import main
 from analysis.methods.trends import (
     ALL,
     TREND_COLUMNS,
-    attention_by_year,
     load_trends,
     target_trajectories,
     trend_findings,
