@@ -26,6 +26,7 @@ STEPS: dict[str, tuple[str, str]] = {
     "validate": ("analysis.methods.validation", "compare hand codes with the themes: kappa, accuracy, NMI, ARI, per theme (validation.json, confusion.csv)"),
     "targets": ("analysis.methods.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
     "shifts": ("analysis.methods.shifts", "compare theme shares, distinctive terms and item continuity between two groups of plans"),
+    "trends": ("analysis.methods.trends", "theme shares by year with intervals and trend tests (trends.csv, trend_tests.csv)"),
     "reports": ("analysis.report.runner", "run the report notebooks of reports.yml (papermill) into standalone HTML in reports/"),
 }
 

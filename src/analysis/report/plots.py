@@ -97,36 +97,6 @@ def item_length_chart(items, labels):
     return fig
 
 
-def shift_chart(shifts, title: str):
-    """Diverging bars of theme-share changes (percentage points) with their bootstrap intervals.
-
-    ``shifts`` as from :func:`analysis.methods.shifts.share_shifts`; largest rise on top;
-    themes new to (absent from) the compare group are marked 新增 (消失).
-    """
-    from matplotlib.figure import Figure
-
-    setup()
-    rows = shifts.sort_values("diff_pp", ascending=True)
-    fig = Figure(figsize=(8.5, 0.38 * len(rows) + 1.6))
-    ax = fig.subplots()
-    colors = ["#c0392b" if d > 0 else "#3b6ea5" for d in rows["diff_pp"]]
-    y = range(len(rows))
-    ax.barh(y, rows["diff_pp"], color=colors, alpha=0.8)
-    ax.errorbar(rows["diff_pp"], y, xerr=[rows["diff_pp"] - rows["ci_low"], rows["ci_high"] - rows["diff_pp"]],
-                fmt="none", ecolor="#333", elinewidth=1, capsize=3)  # fmt: skip
-    marks = {"new": "新增", "dropped": "消失"}
-    for pos, row in zip(y, rows.itertuples()):
-        if row.status in marks:
-            ax.text(row.ci_high if row.diff_pp > 0 else row.ci_low, pos, f" {marks[row.status]} ",
-                    ha="left" if row.diff_pp > 0 else "right", va="center", fontsize=8, color="#555")  # fmt: skip
-    ax.axvline(0, color="#333", linewidth=0.8)
-    ax.set_yticks(list(y), rows["theme_label"])
-    ax.set_xlabel("占比变化（百分点，横线为 95% bootstrap 区间）")
-    ax.set_title(title, loc="left")
-    ax.spines[["top", "right"]].set_visible(False)
-    return fig
-
-
 def dumbbell_chart(shifts, base_label: str, compare_label: str, title: str):
     """Each theme's share in the base (grey) and compare group (red), joined by a line."""
     from matplotlib.figure import Figure
@@ -319,4 +289,100 @@ def theme_concentration_chart(themes, max_share: float = 0.8, min_size: int = 5)
     ax.set_xlabel(f"最大来源文件所占比例（%，虚线 {max_share:.0%}；浅色为不足 {min_size} 个单位的主题）")
     ax.set_title("主题是否只是某一份文件？", loc="left")
     ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def interval_shift_chart(shifts, title: str):
+    """Diverging bars of theme-share differences (percentage points) with their Newcombe intervals.
+
+    ``shifts`` as from :func:`analysis.methods.shifts.share_shifts`; largest rise on
+    top; significant differences in colour (red up, blue down), the others grey;
+    themes found on one side only are marked with their status (新增, 仅见于基准组 …).
+    """
+    from matplotlib.figure import Figure
+
+    from analysis.methods.comparability import STATUS_LABELS
+
+    setup()
+    rows = shifts.sort_values("diff_pp", ascending=True)
+    fig = Figure(figsize=(8.5, 0.38 * len(rows) + 1.8))
+    ax = fig.subplots()
+    colors = [("#c0392b" if d > 0 else "#3b6ea5") if s else "#b3b3b3" for d, s in zip(rows["diff_pp"], rows["significant"])]
+    y = range(len(rows))
+    ax.barh(y, rows["diff_pp"], color=colors, alpha=0.85)
+    ax.errorbar(rows["diff_pp"], y, xerr=[rows["diff_pp"] - rows["ci_low"], rows["ci_high"] - rows["diff_pp"]],
+                fmt="none", ecolor="#333", elinewidth=1, capsize=3)  # fmt: skip
+    for pos, row in zip(y, rows.itertuples()):
+        if row.status in ("new", "dropped", "compare_only", "base_only"):
+            ax.text(row.ci_high if row.diff_pp > 0 else row.ci_low, pos, f" {STATUS_LABELS[row.status]} ",
+                    ha="left" if row.diff_pp > 0 else "right", va="center", fontsize=8, color="#555")  # fmt: skip
+    ax.axvline(0, color="#333", linewidth=0.8)
+    ax.set_yticks(list(y), rows["theme_label"])
+    ax.set_xlabel("占比差异（百分点）；横线为 95% Newcombe 区间；彩色为 BH 校正后显著，灰色为不显著")
+    ax.set_title(title, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def trend_lines_chart(trends, group: str, themes=None, ncols: int = 4):
+    """Small multiples of theme shares by year (%) with their 95% bands, one panel per theme, for one ``group``.
+
+    ``trends`` as from :func:`analysis.methods.trends.attention_by_year`; ``themes``
+    limits and orders the panels (theme labels; default: every theme, largest mean share first).
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    setup()
+    rows = trends[trends["group"] == group]
+    order = rows.groupby("theme_label")["share"].mean().sort_values(ascending=False).index.tolist()
+    labels = [t for t in (themes if themes is not None else order) if t in order]
+    nrows = max(1, int(np.ceil(len(labels) / ncols)))
+    fig = Figure(figsize=(2.6 * ncols, 2.1 * nrows + 0.8))
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
+    top = 100 * rows["ci_high"].max() if len(rows) else 100
+    for ax, label in zip(axes, labels):
+        part = rows[rows["theme_label"] == label].sort_values("year")
+        ax.fill_between(part["year"], 100 * part["ci_low"], 100 * part["ci_high"], color="#c0392b", alpha=0.15, linewidth=0)
+        ax.plot(part["year"], 100 * part["share"], color="#c0392b", marker="o", markersize=3)
+        ax.set_title(label, fontsize=9, loc="left")
+        ax.set_ylim(0, top)
+        ax.spines[["top", "right"]].set_visible(False)
+    for ax in axes[len(labels):]:
+        ax.set_visible(False)
+    years = sorted(rows["year"].unique())
+    axes[0].set_xticks(years, [str(y) for y in years])
+    fig.suptitle(f"{group}：各主题占比（%）按年份，阴影为 95% Wilson 区间", x=0.01, ha="left")
+    fig.tight_layout()
+    return fig
+
+
+def target_trajectories_chart(trajectories, max_indicators: int = 12, ncols: int = 3):
+    """Values of the same indicator across years, one panel per indicator, one line per place.
+
+    ``trajectories`` as from :func:`analysis.methods.trends.target_trajectories`;
+    the indicators with the most plans are drawn, at most ``max_indicators``.
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    setup()
+    keys = trajectories.groupby("indicator_key")["doc_id"].nunique().sort_values(ascending=False, kind="stable")
+    keys = keys.index[:max_indicators].tolist()
+    nrows = max(1, int(np.ceil(len(keys) / ncols)))
+    fig = Figure(figsize=(3.2 * ncols, 2.4 * nrows + 0.6))
+    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+    for ax, key in zip(axes, keys):
+        part = trajectories[trajectories["indicator_key"] == key]
+        for group, line in part.groupby("group", sort=True):
+            ax.plot(line["year"], line["value_num"], marker="o", markersize=4, label=group)
+        unit = "、".join(dict.fromkeys(part["unit"].astype(str)))
+        ax.set_title(f"{key[:18]}（{unit}）" if unit else key[:18], fontsize=9, loc="left")
+        ax.set_xticks(sorted(part["year"].unique()))
+        ax.legend(fontsize=7, frameon=False)
+        ax.spines[["top", "right"]].set_visible(False)
+    for ax in axes[len(keys):]:
+        ax.set_visible(False)
+    fig.suptitle("同一指标在不同年份的目标值", x=0.01, ha="left")
+    fig.tight_layout()
     return fig
