@@ -1,6 +1,6 @@
 """The whole pipeline as one command, and the freshness guard around every step.
 
-``python -m analysis run`` executes ingest → themes → targets → reports in order.
+``python -m analysis run`` executes ingest → themes → targets → trends → reports in order.
 A step is skipped only when the content hashes of its inputs (raw files or
 processed tables), its parameters and the package code equal those recorded at
 its last run (:mod:`analysis.provenance`), and its outputs are still the files
@@ -27,7 +27,7 @@ from analysis.provenance import RAW, TRACKED, Digests, State, code_digest, diges
 #: options naming folders: they decide where, not what, so they are not parameters
 PATH_OPTIONS = ("--raw", "--out", "--processed", "--config")
 #: analysis steps (in order) that ``run`` executes before the reports
-ANALYSIS_STEPS = ("ingest", "themes", "targets")
+ANALYSIS_STEPS = ("ingest", "themes", "targets", "trends")
 LOCK_NAME = ".lock"
 
 
@@ -78,8 +78,8 @@ def call_step(step: str, args: argparse.Namespace, argv: list[str], run: Callabl
     stale = stale_sources(state, digests, reads)
     if stale:
         raise InputError(folder, stale_message(stale))
-    if step == "reports" or (step == "themes" and args.out and Path(args.out) != folder):
-        return run(args)  # reports keep their own state; themes written elsewhere are not tracked
+    if step == "reports" or (step != "ingest" and getattr(args, "out", None) and Path(args.out) != folder):
+        return run(args)  # reports keep their own state; tables written to another folder are not tracked
     inputs = step_inputs(step, argv, digests)
     code = run(args)
     if code in (0, 3):
