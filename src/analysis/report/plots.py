@@ -403,9 +403,8 @@ def theme_map_chart(coords):
         ax.scatter(part["x"], part["y"], s=22, color=color, alpha=0.8, linewidths=0, label=f"{theme_id}. {part['theme_label'].iloc[0]}")
         xy = part[["x", "y"]].to_numpy()
         medoid = xy[np.linalg.norm(xy[:, None] - xy[None], axis=2).sum(axis=1).argmin()]
-        labels.append(ax.annotate(part["theme_label"].iloc[0], medoid, xytext=medoid, fontsize=8, ha="center", va="center",
-                                  bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "edgecolor": color},
-                                  arrowprops={"arrowstyle": "-", "color": color, "linewidth": 0.8}))  # fmt: skip
+        labels.append(ax.text(*medoid, part["theme_label"].iloc[0], fontsize=8, ha="center", va="center", zorder=4,
+                              bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "edgecolor": color}))  # fmt: skip
     separate_labels(ax, labels)
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
     ax.set_xticks([])
@@ -415,29 +414,32 @@ def theme_map_chart(coords):
 
 
 def separate_labels(ax, labels, steps: int = 60) -> None:
-    """Move annotation texts apart vertically until no two boxes overlap (each keeps a line to its point).
+    """Move the text ``labels`` of ``ax`` apart vertically until no two overlap; a moved label gets a line to its point.
 
-    Labels are placed in order of their points' height; a label that overlaps one
-    already placed moves up or down (whichever is nearer) just past it.
+    Labels are placed in order of height; one that overlaps a label already placed
+    moves up or down (whichever is nearer, then always that way) until it is free.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.text import Text
 
     renderer = FigureCanvasAgg(ax.figure).get_renderer()
+    ax.autoscale_view()  # data limits final before positions are measured
     placed = []
-    for label in sorted(labels, key=lambda t: t.xy[1]):
-        box = Text.get_window_extent(label, renderer).padded(3)  # the text alone, with room for its box
-        shift = 0.0
+    for label in sorted(labels, key=lambda t: t.get_position()[1]):
+        box = label.get_window_extent(renderer).padded(3)  # room for the label's frame
+        shift, upward = 0.0, None
         for _ in range(steps):
-            moved = box.translated(0, shift)
-            hit = next((b for b in placed if moved.overlaps(b)), None)
+            hit = next((b for b in placed if box.translated(0, shift).overlaps(b)), None)
             if hit is None:
                 break
-            up, down = hit.y1 - moved.y0 + 1, hit.y0 - moved.y1 - 1
-            shift += up if abs(up) <= abs(down) else down
+            up, down = hit.y1 - (box.y0 + shift) + 1, hit.y0 - (box.y1 + shift) - 1
+            upward = abs(up) <= abs(down) if upward is None else upward  # keep the first direction: no back and forth
+            shift += up if upward else down
         placed.append(box.translated(0, shift))
-        x, y = ax.transData.transform(label.xy)
-        label.set_position(ax.transData.inverted().transform((x, y + shift)))
+        if shift:
+            point = label.get_position()
+            x, y = ax.transData.transform(point)
+            label.set_position(ax.transData.inverted().transform((x, y + shift)))
+            ax.plot(*zip(point, label.get_position()), color=label.get_bbox_patch().get_edgecolor(), linewidth=0.8, zorder=3)
 
 
 def theme_concentration_chart(themes, max_share: float = 0.8, min_size: int = 5):
