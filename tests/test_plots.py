@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import warnings
 
 import matplotlib
@@ -94,3 +95,60 @@ def test_figure_export_saves_png_and_svg_and_links_them(tmp_path):
     assert (folder / "01-dumbbell.png").read_bytes() == (folder / "02-dumbbell.png").read_bytes()
     assert plots.FigureExport.start() is None  # outside a kernel: figures display as usual, nothing saved
     assert plots.slug("Shift chart 变化") == "shift-chart" and plots.slug("主题") == "figure"
+
+
+@pytest.mark.slow
+def test_report_kernel_saves_figures_where_the_runner_asks(tmp_path, monkeypatch):
+    from analysis.report import runner
+    from conftest import write_notebook
+
+    write_notebook(
+        tmp_path / "fig.ipynb", "processed = None",
+        "import pandas as pd\nfrom analysis.report import plots\n"
+        "shifts = pd.DataFrame({'theme_label': ['妇幼健康', '中医药'], 'base_share': [0.1, 0.3], 'compare_share': [0.2, 0.25]})\n"
+        "plots.dumbbell_chart(shifts, '青岛市 2021', '青岛市 2024', '占比')",
+        "plots.theme_size_chart(pd.DataFrame({'theme_id': [1, 2], 'theme_label': ['妇幼健康', '中医药'], 'size': [5, 3]}))",
+    )  # fmt: skip
+    out = tmp_path / "reports"
+    monkeypatch.setenv(plots.FIGURE_DIR_ENV, str(out / "figures" / "fig"))  # what the runner sets for report "fig"
+    [result] = runner.run_reports([runner.Job("fig", "fig.ipynb", tmp_path / "fig.ipynb")], root=tmp_path, processed=tmp_path,
+                                  out=out, workers=1, progress=False)  # fmt: skip
+    assert result.status == "ok", result.error
+    files = sorted(p.name for p in (out / "figures" / "fig").iterdir())
+    assert files == ["01-dumbbell.png", "01-dumbbell.svg", "02-theme-size.png", "02-theme-size.svg"]
+    page = (out / "fig.html").read_text(encoding="utf-8")
+    links = re.findall(r"href=[\"']?(figures/[^\"' >]+)", page)
+    assert links == ["figures/fig/01-dumbbell.png", "figures/fig/01-dumbbell.svg", "figures/fig/02-theme-size.png", "figures/fig/02-theme-size.svg"]
+    assert all((out / link).is_file() for link in links) and page.count("下载 <a") == 2
+
+
+#: Proprietary CJK fonts found bundled in Python packages (SimHei in mplfonts, the Windows and macOS system fonts).
+NON_FREE_FONTS = re.compile(r"simhei|simsun|simkai|simfang|msyh|yahei|mingliu|kaiti|fangsong|dengxian|pingfang|stheiti|stsong|hiragino", re.I)
+
+
+def test_no_dependency_ships_a_non_free_font():
+    """Walk the requirement tree of pyproject.toml (installed distributions) and check every font file they ship."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    from conftest import REPO
+
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    names = re.findall(r'^\s*"([A-Za-z0-9_.\-]+)[^"]*",?\s*$', text, flags=re.M)  # the dependency lines
+    assert "itables" in names and "mplfonts" not in names
+    seen: set[str] = set()
+    fonts = []
+    while names:
+        name = names.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        names += [Requirement(r).name for r in dist.requires or [] if "extra ==" not in r]
+        fonts += [str(f) for f in dist.files or [] if f.suffix.lower() in (".ttf", ".otf", ".ttc", ".woff", ".woff2")]
+    assert len(seen) > 50 and fonts  # the whole tree was walked (matplotlib, jupyterlab … ship fonts)
+    assert not [f for f in fonts if NON_FREE_FONTS.search(f)]

@@ -22,6 +22,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from analysis import __version__
+from analysis.report import plots
 
 STYLE = """<style>
 .report-header h1 {margin-bottom: .2em}
@@ -33,7 +34,11 @@ table.report-table td {text-align: left; vertical-align: top}
 
 
 def header(title: str, compared: str, findings: Iterable[str]) -> HTML:
-    """Report title, one line on what was compared, and the key findings (plain text, escaped)."""
+    """Report title, one line on what was compared, and the key findings (plain text, escaped).
+
+    Also sets up the charts' CJK font and, under the report runner, figure export (:func:`plots.setup`).
+    """
+    plots.setup()
     items = "".join(f"<li>{html.escape(f)}</li>" for f in findings)
     return HTML(
         f"{STYLE}<section class='report-header'><h1>{html.escape(title)}</h1>"
@@ -42,13 +47,15 @@ def header(title: str, compared: str, findings: Iterable[str]) -> HTML:
     )
 
 
-#: DataTables options of every report table: 10 rows a page (up to all), text wraps, rows in frame order.
+#: DataTables options of every report table: 10 rows a page (up to 500), full width, left-aligned, rows in frame order.
 TABLE_OPTIONS = {
     "classes": "display compact cell-border",
     "pageLength": 10,
     "lengthMenu": [10, 25, 50, 100, 500],
     "order": [],
     "autoWidth": False,
+    "style": "width:100%;margin:0;caption-side:bottom",
+    "columnDefs": [{"className": "dt-left", "targets": "_all"}],
     "maxBytes": 0,  # never downsample: every row is in the page
     "display_logo_when_loading": False,
     "language": {
