@@ -63,8 +63,9 @@ TABLE_OPTIONS = {
         "infoEmpty": "共 0 行", "infoFiltered": "（从 _MAX_ 行中筛选）", "zeroRecords": "没有匹配的行", "emptyTable": "表中没有数据",
     },
 }  # fmt: skip
-#: ``\uXXXX`` (or ``\\uXXXX`` inside a JSON string) escapes of non-ASCII, non-surrogate characters in itables' output.
-UNICODE_ESCAPE = re.compile(r"\\{1,2}u((?!00[0-7])(?![dD][89a-fA-F])[0-9a-fA-F]{4})")
+#: ``\uXXXX`` (or ``\\uXXXX`` inside a JSON string) escapes of non-ASCII, non-surrogate characters in itables'
+#: output; one after an escaped backslash (``\\\\uXXXX``) is left alone.
+UNICODE_ESCAPE = re.compile(r"(?<!\\)\\{1,2}u((?!00[0-7])(?![dD][89a-fA-F])[0-9a-fA-F]{4})")
 _bundle_shown = False  # DataTables' code goes into the page once per kernel, with the first table
 
 
