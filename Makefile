@@ -18,11 +18,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
+	bash scripts/system_packages.sh --tests
 	$(PY) -m pytest
 
 # One entry point: every step re-runs only when the content hashes of its inputs,
 # parameters or code changed (data/processed/state.json); no file times, no file lists.
 reports: $(STAMP)
+	bash scripts/system_packages.sh
 	$(PY) -m analysis run --raw $(RAW) --processed $(PROCESSED) --out $(REPORTS)
 
 lab: $(STAMP)

@@ -27,6 +27,7 @@ STEPS: dict[str, tuple[str, str]] = {
     "targets": ("analysis.methods.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
     "shifts": ("analysis.methods.shifts", "compare theme shares, distinctive terms and item continuity between two groups of plans"),
     "trends": ("analysis.methods.trends", "theme shares by year with intervals and trend tests (trends.csv, trend_tests.csv)"),
+    "export": ("analysis.report.exports", "write reports/tables.xlsx and Excel-readable CSV copies (UTF-8 with BOM) of every processed table"),
     "reports": ("analysis.report.runner", "run the report notebooks of reports.yml (papermill) into standalone HTML in reports/"),
 }
 

@@ -1,6 +1,7 @@
 """The whole pipeline as one command, and the freshness guard around every step.
 
-``python -m analysis run`` executes ingest → themes → targets → trends → reports in order.
+``python -m analysis run`` executes ingest → themes → targets → trends → export →
+reports in order (export: ``reports/tables.xlsx`` and Excel-readable CSV copies).
 A step is skipped only when the content hashes of its inputs (raw files or
 processed tables), its parameters and the package code equal those recorded at
 its last run (:mod:`analysis.provenance`), and its outputs are still the files
@@ -22,20 +23,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 from analysis.errors import InputError
-from analysis.provenance import RAW, TRACKED, Digests, State, code_digest, digest, stale_message, stale_sources
+from analysis.paths import processed_dir
+from analysis.provenance import (
+    RAW, TRACKED, Digests, State, code_digest, digest, file_digest, stale_message, stale_sources,
+)
 
 #: options naming folders: they decide where, not what, so they are not parameters
 PATH_OPTIONS = ("--raw", "--out", "--processed", "--config")
 #: analysis steps (in order) that ``run`` executes before the reports
 ANALYSIS_STEPS = ("ingest", "themes", "targets", "trends")
 LOCK_NAME = ".lock"
+#: steps that read every table: they refuse when any table is stale, and record nothing themselves
+GUARDED = ("export", "reports")
 
 
 def step_folder(step: str, args: argparse.Namespace) -> Path:
     """The processed folder a tracked step reads and writes."""
     if step == "ingest":
         return Path(args.out)
-    return Path(args.processed or "data/processed")
+    return processed_dir(getattr(args, "processed", None))
 
 
 def parameters_digest(argv: list[str]) -> str:
@@ -62,11 +68,11 @@ def step_inputs(step: str, argv: list[str], digests: Digests) -> dict[str, str |
 def call_step(step: str, args: argparse.Namespace, argv: list[str], run: Callable[[argparse.Namespace], int]) -> int:
     """Run a step's ``run(args)``; for tracked steps refuse stale inputs first and record provenance after.
 
-    The reports step checks every table the state knows; analysis steps check
+    Export and reports check every table the state knows; analysis steps check
     the tables they read. Exit codes 0 (done) and 3 (done, some inputs skipped)
     are recorded.
     """
-    if step not in TRACKED and step != "reports":
+    if step not in TRACKED and step not in GUARDED:
         return run(args)
     folder = step_folder(step, args)
     state = State(folder)
@@ -74,11 +80,11 @@ def call_step(step: str, args: argparse.Namespace, argv: list[str], run: Callabl
         print(f"warning: {state.warning}", file=sys.stderr)
     raw = getattr(args, "raw", None) if step == "ingest" else state.raw
     digests = Digests(folder, raw)
-    reads = list(state.tables) if step == "reports" else [t for t in TRACKED[step].reads if t != RAW]
+    reads = list(state.tables) if step in GUARDED else [t for t in TRACKED[step].reads if t != RAW]
     stale = stale_sources(state, digests, reads)
     if stale:
         raise InputError(folder, stale_message(stale))
-    if step == "reports" or (step != "ingest" and getattr(args, "out", None) and Path(args.out) != folder):
+    if step in GUARDED or (step != "ingest" and getattr(args, "out", None) and Path(args.out) != folder):
         return run(args)  # reports keep their own state; tables written to another folder are not tracked
     inputs = step_inputs(step, argv, digests)
     code = run(args)
@@ -133,6 +139,14 @@ def remove_leftovers(*folders: Path) -> int:
     return count
 
 
+def export_fresh(state: State, digests: Digests, out: Path) -> tuple[bool, dict[str, str | None]]:
+    """Whether ``out/tables.xlsx`` was exported from exactly today's tables by today's code; and those inputs."""
+    inputs = {**{table: digests(table) for table in sorted(state.tables)}, "code": code_digest(("report", "store.py"))}
+    recorded, workbook = state.steps.get("export", {}), out / "tables.xlsx"
+    fresh = recorded.get("inputs") == inputs and workbook.is_file() and recorded.get("workbook") == file_digest(workbook)
+    return fresh, inputs
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``python -m analysis run``."""
     parser.add_argument("--raw", default="data/raw", help="raw documents and manifest.csv (default: data/raw)")
@@ -159,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
             state = State(processed)
             if state.warning:
                 print(f"warning: {state.warning}", file=sys.stderr)
-            label = f"[{number}/{len(ANALYSIS_STEPS) + 1}] {step}"
+            label = f"[{number}/{len(ANALYSIS_STEPS) + 2}] {step}"
             if not args.force and is_fresh(step, argv, state, digests):
                 print(f"{label}: unchanged, skipped", file=sys.stderr)
                 if step == args.until:
@@ -175,8 +189,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"{label}: done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
             if step == args.until:
                 return 0
-        print(f"[{len(ANALYSIS_STEPS) + 1}/{len(ANALYSIS_STEPS) + 1}] reports", file=sys.stderr)
-        argv = ["reports", "--processed", str(processed), "--jobs", str(args.jobs)]
-        argv += ["--out", args.out] if args.out else []
+        total, out = len(ANALYSIS_STEPS) + 2, Path(args.out or "reports")
+        state = State(processed)
+        fresh, inputs = export_fresh(state, digests, out)
+        if fresh and not args.force:
+            print(f"[{total - 1}/{total}] export: unchanged, skipped", file=sys.stderr)
+        else:
+            print(f"[{total - 1}/{total}] export: running", file=sys.stderr)
+            code = cli_main(["export", "--processed", str(processed), "--out", str(out)])
+            if code:
+                return code
+            state.steps["export"] = {"inputs": inputs, "workbook": file_digest(out / "tables.xlsx")}
+            state.save()
+        print(f"[{total}/{total}] reports", file=sys.stderr)
+        argv = ["reports", "--processed", str(processed), "--jobs", str(args.jobs), "--out", str(out)]
         argv += ["--config", args.config] if args.config else []
         return cli_main(argv + (["--force"] if args.force else []))
