@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.methods.shifts import VALUE_LABELS
+from analysis.methods.comparability import STATUS_LABELS
 from analysis.paths import processed_dir, reports_dir
 from analysis.report.kit import yes_no
 from analysis.store import read_table, write_bytes_atomic, write_tables
@@ -122,7 +122,7 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
     out = yes_no(frame)
     for col in VALUE_COLUMNS:
         if col in out:
-            out[col] = out[col].map(lambda v: VALUE_LABELS.get(v, v))
+            out[col] = out[col].map(lambda v: STATUS_LABELS.get(v, v))
     return out.rename(columns=COLUMN_NAMES)
 
 
