@@ -58,7 +58,9 @@ def test_workbook_values_booleans_and_widths(exported):
     assert [r[numbers] for r in rows[1:6]] == pytest.approx(targets["value_num"].head(5).tolist())  # numbers stay numbers
     shifts = list(book["对比1 占比变化"].values)
     status = shifts[0].index("状态")
-    assert {r[status] for r in shifts[1:]} <= {"新增", "消失", "上升", "下降", "无明显变化"}
+    from analysis.methods.comparability import STATUS_LABELS
+
+    assert {r[status] for r in shifts[1:]} <= set(STATUS_LABELS.values())  # every code shown in Chinese
     items = book["事项"]
     text_col = [c.value for c in items[1]].index("正文")
     letter = chr(65 + text_col)

@@ -55,6 +55,9 @@ COLUMN_NAMES = {
     "side": "一方", "rank": "名次", "term": "词语", "z": "z 值", "log_odds": "对数优势比", "n_base": "基准词频",
     "n_compare": "比较词频", "items_base": "基准事项数", "items_compare": "比较事项数",
     "base_item_id": "基准事项编号", "compare_item_id": "比较事项编号", "base_text": "基准事项", "compare_text": "比较事项",
+    "p_value": "p 值", "q_value": "校正后 p 值（BH）", "significant": "是否显著", "n_items": "事项数", "n_chars_total": "字数",
+    "n_eff": "有效样本量", "first_year": "起始年份", "last_year": "结束年份", "n_years": "年份数", "first_share": "起始占比",
+    "last_share": "结束占比", "slope_pp": "每年变化（百分点）", "monotone": "是否单调",
 }  # fmt: skip
 #: Sheet name and one-line description of each known table (file stem).
 TABLES = {
@@ -65,7 +68,9 @@ TABLES = {
     "themes": ("主题", "每个主题一行：规模、代表词、来源集中度"),
     "targets": ("量化目标", "从事项中抽取的量化目标，每个目标一行"),
     "indicator_suggestions": ("指标归并建议", "未归并指标的相近写法建议"),
-    "shifts": ("占比变化", "每个主题一行：两组占比、差值与 95% bootstrap 区间"),
+    "shifts": ("占比变化", "每个主题一行：两组占比、差值与 95% Newcombe 区间、校正后检验"),
+    "trends": ("逐年主题占比", "每组每年每个主题一行：占比与 95% 区间"),
+    "trend_tests": ("趋势检验", "每组每个主题一行：趋势检验（Cochran–Armitage，BH 校正）"),
     "shares": ("组内主题占比", "每组每个主题一行"),
     "keyness": ("区分性词语", "两组各自更常用的词语（加权对数优势比）"),
     "continuity": ("事项延续", "比较组每条事项与基准组最相似的事项"),
