@@ -21,6 +21,7 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.methods.corpus import DOC_TYPES, document_labels
+from analysis.methods.target_summary import COMPARATOR_PREFIX, own_targets
 from analysis.store import read_table
 
 Z95 = 1.959963984540054
@@ -180,10 +181,8 @@ def plan_targets(data: PlanData) -> pd.DataFrame:
 
     Columns ``indicator, target, deadline, quote`` in text order; ``target`` is e.g. ``≥85%``.
     """
-    t = data.targets[(data.targets.doc_id == data.doc_id) & ~data.targets.is_benchmark.astype(bool)]
-    if "status" in t.columns:
-        t = t[t.status == "target"]
-    prefix = t.comparator.map({"≥": "≥", "≤": "≤", "increase": "+"}).fillna("")
+    t = own_targets(data.targets[data.targets.doc_id == data.doc_id])
+    prefix = t.comparator.map(COMPARATOR_PREFIX).fillna("")
     return pd.DataFrame({"indicator": t.indicator, "target": prefix + t.value + t.unit, "deadline": t.deadline, "quote": t.quote}).reset_index(drop=True)
 
 
