@@ -276,3 +276,123 @@ def test_phrasing_beyond_the_seed_corpus():
     assert simple("医疗卫生机构床位数达到6.5万张，承诺办结时限压缩至5个工作日。") == [
         ("医疗卫生机构床位数", "6.5", "万张", "≥"), ("承诺办结时限", "5", "个工作日", "≤")]  # fmt: skip
     assert simple("为65岁以上老年人免费提供健康体检，0-6岁儿童健康管理率达到90%以上。") == [("0-6岁儿童健康管理率", "90", "%", "≥")]
+
+
+# --- issue 13.4: targets as commitments; every rule with a positive and a negative case (invented sentences) ---
+
+
+def one(text: str, year: int | None = 2025, kind: str = "task", **fields) -> list[tuple]:
+    """Selected fields of each value extracted from ``text``."""
+    names = list(fields) or ["indicator", "value", "unit", "comparator", "status"]
+    return [tuple(t[n] for n in names) for t in extract_targets(text, year, kind)]
+
+
+def test_status_review_section_is_achieved_task_section_is_target():
+    text = "全市新增家庭医生团队40个。"
+    assert one(text, kind="review", status=1) == [("achieved",)]
+    assert one(text, kind="task", status=1) == [("target",)]
+
+
+def test_status_past_tense_markers():
+    assert one("全市已建成社区医院12家。", status=1) == [("achieved",)]
+    assert one("全市建成了社区医院12家。", status=1) == [("achieved",)]
+    assert one("2024年全市完成筛查1.2万人。", year=2025, status=1) == [("achieved",)]
+    # negatives: 已 qualifying a group, a base year of comparison, a future year
+    assert one("已纳入管理的患者规范管理率达到80%。", status=1) == [("target",)]
+    assert one("居民健康素养水平比2020年提升2个百分点。", year=2025, status=1) == [("target",)]
+    assert one("2026年全市完成筛查1.5万人。", year=2025, status=1) == [("target",)]
+    assert one("门诊人次较上年增长10%。", status=1) == [("target",)]
+
+
+def test_status_baseline():
+    assert one("截至目前全市共有养老机构120家，年内新增医养结合床位800张。", status=1) == [("baseline",), ("target",)]
+    assert one("托位由目前的3000个增加到4500个。", status=1) == [("baseline",), ("target",)]
+    assert one("年内新增医养结合床位800张。", status=1) == [("target",)]
+
+
+def test_counts_use_targets_only():
+    targets = pd.DataFrame({"doc_id": ["d"] * 3, "is_benchmark": [False, False, True], "status": ["target", "achieved", "target"]})
+    assert len(target_summary.own_targets(targets)) == 1
+
+
+def test_lists_split_with_fenbie_yici_ge_jun():
+    assert one("家庭医生全人群、重点人群签约服务覆盖率分别达到39%、79%", indicator=1, value=1) == [
+        ("家庭医生全人群签约服务覆盖率", "39"), ("家庭医生重点人群签约服务覆盖率", "79")]  # fmt: skip
+    assert one("城市、农村孕产妇系统管理率依次不低于92%、88%。", indicator=1, value=1) == [
+        ("城市孕产妇系统管理率", "92"), ("农村孕产妇系统管理率", "88")]  # fmt: skip
+    assert one("艾滋病、梅毒和乙肝母婴传播阻断率均达到95%以上。", indicator=1) == [
+        ("艾滋病母婴传播阻断率",), ("梅毒母婴传播阻断率",), ("乙肝母婴传播阻断率",)]  # fmt: skip
+    assert one("单位和个人各缴纳8%。", indicator=1) == [("单位缴纳比例",), ("个人缴纳比例",)]
+
+
+def test_lists_without_a_distributive_word_stay_whole():
+    assert one("高血压、糖尿病患者规范管理率达到60%。", indicator=1) == [("高血压、糖尿病患者规范管理率",)]
+    assert one("各县区建强3所乡镇中心卫生院。", indicator=1) == [("乡镇中心卫生院",)]
+    assert one("人均预期寿命达到80岁。", indicator=1) == [("人均预期寿命",)]
+
+
+def test_names_borrow_the_measured_thing():
+    assert one("全人群接种人数达到665万以上，比例达到70%以上。", indicator=1) == [("全人群接种人数",), ("全人群接种比例",)]
+    assert one("构建“城区15分钟、乡村30分钟医疗急救圈”。", indicator=1) == [("城区医疗急救圈",), ("乡村医疗急救圈",)]
+    assert one("新增29所普惠、7所公办托育机构。", indicator=1) == [("新增普惠托育机构",), ("公办托育机构",)]
+    assert one("完成“数字影像服务改革”“检查结果互认改革”等7项改革。", indicator=1) == [("改革（数字影像服务改革等）",)]
+
+
+def test_self_contained_names_are_left_alone():
+    assert one("引培博士30名，新增入站博士后10名。", indicator=1) == [("引培博士",), ("新增入站博士后",)]
+    assert one("健康促进医院占比达到80%。", indicator=1) == [("健康促进医院占比",)]
+    assert one("完成7项改革。", indicator=1) == [("改革",)]  # no example named: nothing to borrow
+
+
+def test_unitless_index_and_rate_units():
+    assert one("健康浙江发展指数达85，群众满意度达到90。", indicator=1, value=1, unit=1) == [
+        ("健康浙江发展指数", "85", ""), ("群众满意度", "90", "")]  # fmt: skip
+    found = extract_targets("采血能力达到6万管/日，检测能力2000管/日，服务量50万人次/年，投入专项资金2000万元。")
+    assert [(t["value"], t["value_num"], t["unit"]) for t in found] == [
+        ("6", 6.0, "万管/日"), ("2000", 2000.0, "管/日"), ("50", 50.0, "万人次/年"), ("2000", 2000.0, "万元")]  # fmt: skip
+
+
+def test_numbers_without_unit_or_index_are_not_targets():
+    assert extract_targets("开通12345热线，编号为85，开展第36个爱国卫生月活动。") == []
+
+
+def test_chinese_numerals_are_normalised_quote_kept():
+    found = extract_targets("新增三个国家级重点专科，电子病历应用水平达到四级以上，门诊量提高两成，床位数翻一番。")
+    assert [(t["value"], t["value_num"], t["unit"], t["comparator"]) for t in found] == [
+        ("3", 3.0, "个", "="), ("4", 4.0, "级", "≥"), ("20", 20.0, "%", "increase"), ("100", 100.0, "%", "increase")]  # fmt: skip
+    assert [t["quote"] for t in found] == ["三个国家级重点专科", "电子病历应用水平达到四级以上", "门诊量提高两成", "床位数翻一番"]
+
+
+def test_chinese_numerals_in_names_and_plans_are_not_targets():
+    text = "实施三年行动，坚决做到“两个维护”，推动市中医医院创建三级医院，十区市推行一批试点，打造五星级村卫生室。"
+    assert extract_targets(text) == []
+
+
+def test_deadline_from_the_same_clause_or_an_opening_time():
+    assert one("到2030年，人均预期寿命达到80岁。", deadline=1) == [("到2030年",)]
+    assert one("年内不低于15%的卫生院达到推荐标准，50%达到提升标准。", deadline=1) == [("年内",), ("年内",)]
+    assert one("力争2030年前，重大慢性病过早死亡率降至12%以下。", deadline=1) == [("2030年前",)]
+
+
+def test_deadline_never_from_another_sentence_or_a_clause_inside():
+    assert one("到2025年，签约率达到80%。接种率达到90%。", deadline=1) == [("到2025年",), ("",)]
+    assert one("病房改造2025年底前完成，门诊量增长10%。", deadline=1) == [("",)]
+
+
+HELDOUT_ITEMS = REPO / "tests" / "data" / "targets_heldout_items.csv"
+HELDOUT_EXPECTED = REPO / "tests" / "data" / "targets_heldout_expected.csv"
+
+
+def test_heldout_sentences_in_new_styles():
+    """21 plan sentences written for this check (labels written before the first run), scored like the seeds."""
+    items = pd.read_csv(HELDOUT_ITEMS, dtype=str)
+    found = pd.DataFrame(
+        [{"item_id": r.item_id, **t} for r in items.itertuples() for t in extract_targets(r.text, int(r.year), r.section_kind)]
+    )
+    expected = pd.read_csv(HELDOUT_EXPECTED, dtype=str, keep_default_na=False).assign(is_benchmark=False)
+    score = score_targets(found, expected)
+    assert (score["n_expected"], score["n_found"], score["tp"]) == (37, 36, 36)
+    assert score["false_negatives"].value.tolist() == ["2"]  # 至少配备两名: a verb between 至少 and the numeral
+    assert score["status_agreement"] == 1.0 and score["deadline_agreement"] == 1.0
+    commitments = score_targets(found[found.status == "target"], expected[expected.status == "target"])
+    assert (commitments["n_expected"], commitments["tp"], commitments["n_found"]) == (28, 27, 27)

@@ -202,3 +202,26 @@ class IndicatorMatcher:
         unordered = best.apply(lambda r: tuple(sorted((r.indicator_key, r.suggested_key))), axis=1)
         best = best[~unordered.duplicated()] if len(best) else best
         return best[columns].sort_values(["score", "indicator_key"], ascending=[False, True], ignore_index=True)
+
+
+def score_pairs(pairs: pd.DataFrame, matcher: IndicatorMatcher, threshold: float = SUGGEST_THRESHOLD) -> dict:
+    """Precision and recall of synonym proposals on labelled ``pairs`` (columns ``a, b, same`` = yes/no).
+
+    A pair is proposed when its score reaches ``threshold`` and nothing blocks it
+    (what :meth:`IndicatorMatcher.suggest` would allow). ``matcher`` must be fitted.
+    Returns ``n_pairs, n_proposed, tp, precision, recall`` and the scored ``pairs``.
+    """
+    scored = pd.concat([pairs.reset_index(drop=True), matcher.pair_scores(pairs.a.tolist(), pairs.b.tolist())], axis=1)
+    scored["proposed"] = (scored.blocked == "") & (scored.score >= threshold)
+    same = scored.same.str.strip().str.lower() == "yes"
+    tp = int((scored.proposed & same).sum())
+    n_proposed = int(scored.proposed.sum())
+    return {
+        "n_pairs": len(scored),
+        "n_proposed": n_proposed,
+        "tp": tp,
+        "precision": tp / n_proposed if n_proposed else float("nan"),
+        "recall": tp / int(same.sum()) if same.any() else float("nan"),
+        "pairs": scored,
+    }
+

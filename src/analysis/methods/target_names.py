@@ -32,7 +32,7 @@ from analysis.methods.indicators import QUALIFIERS, normalize_indicator
 #: names that do not say what is measured on their own
 BARE_NAMES = frozenset(
     """比例 占比 比率 率 覆盖率 人数 数量 改革 项目 任务 工作 活动 措施 普惠 公办 民办 城区 乡村 农村 城市 城镇
-    全市 全区 全县 市级 区级 县级 省级 国家级 标准 机构""".split()
+    全市 全区 全县 市级 区级 县级 省级 国家级 标准 机构 水平""".split()
 )
 MEASURE_END_RE = re.compile(r"(?:率|数|量|度|比例|占比|水平|指数|时间|人次|经费|标准|金额|面积)$")
 LIST_SPLIT_RE = re.compile(r"、|和|及|与")
@@ -46,7 +46,8 @@ _STRAY_QUOTES = "“”\"'"
 def is_bare_name(indicator: str) -> bool:
     """True when ``indicator`` alone does not name the measured thing (``比例``, ``城区``, ``改革``, a stray quote mark)."""
     name = str(indicator).strip()
-    return len(name) <= 1 or name.strip(_STRAY_QUOTES) in BARE_NAMES or name.count("“") != name.count("”")
+    core = normalize_indicator(name)
+    return len(core) <= 1 or core.strip(_STRAY_QUOTES) in BARE_NAMES or name.count("“") != name.count("”")
 
 
 @cache
@@ -132,8 +133,8 @@ def split_lists(targets: list[dict]) -> list[dict]:
 
 
 def _balanced(name: str) -> str:
-    """``name`` without quote marks when they do not pair up (``医疗急救圈”`` → 医疗急救圈)."""
-    return name.strip(_STRAY_QUOTES) if name.count("“") != name.count("”") else name
+    """``name`` without quote marks when they do not pair up (``推荐标准”机构`` → 推荐标准机构)."""
+    return re.sub(r"[“”]", "", name) if name.count("“") != name.count("”") else name
 
 
 def complete_names(targets: list[dict]) -> list[dict]:

@@ -75,7 +75,7 @@ _BEFORE_GE = r"不少于|不低于|至少有?|达到|达|提高到|提高至|提
 _BEFORE_LE = r"控制在|不超过|不高于|(?<!不)低于|降至|降到|降低到|下降到|降低至|压缩至|压缩到|缩短至|缩短到|减少至|减少到"
 _BEFORE_INC = r"增长|再增|增加|提高|提升"
 _TAIL_RE = re.compile(
-    rf"(?:(?:分别|(?<!平)均|各)?(?:持续)?(?:{_BEFORE_LE}|{_BEFORE_GE}|{_BEFORE_INC})|[在比较]\d{{4}}\s*年(?:基础上)?|保持|各|的|分别|(?<!平)均)$"
+    rf"(?:(?:分别|依次|(?<!平)均|各)?(?:持续)?(?:{_BEFORE_LE}|{_BEFORE_GE}|{_BEFORE_INC})|[在比较](?:\d{{4}}\s*年|上年度?|去年)(?:基础上)?|保持|各|的|分别|依次|(?<!平)均)$"
 )
 _COMPARATOR_BEFORE = [
     ("≤", re.compile(rf"(?:{_BEFORE_LE})(?:分别|均)?$")),
@@ -84,7 +84,7 @@ _COMPARATOR_BEFORE = [
 _INCREASE_BEFORE = re.compile(rf"(?:{_BEFORE_INC})$")
 _ASPIRATION_RE = re.compile(r"力争|争取")
 #: scope and modality words dropped from the start of a displayed indicator
-_LEAD_RE = re.compile(r"^(?:[、和及与“]|全力构建|全力|(?:到|至)?\d{4}年(?:\d{1,2}月)?[底末]?前?|全市|全区|全县|我市|我区|年内|到年底前|力争|确保|推动|推进|实现|争取|积极|持续|继续|进一步|全面|加快|其中|同时|并|按)")
+_LEAD_RE = re.compile(r"^(?:[、和及与“]|全力构建|全力|构建|(?:到|至)?\d{4}年(?:\d{1,2}月)?[底末]?前?|全市|全区|全县|我市|我区|年内|到年底前|力争|确保|推动|推进|实现|争取|积极|持续|继续|进一步|全面|加快|其中|同时|并|按)")
 _FOLLOW_TAIL_RE = re.compile(r"(?:等项目建设|建设取得实效|取得实效|建设)$")
 _DELTA_RE = re.compile(r"(?:新增|新建|新创建|再创建|增加)$")
 _LIST_JOINERS = "、和及与"
@@ -187,14 +187,12 @@ def _deadline(text: str, clause: tuple[int, int], s_start: int, start: int, year
     lead = re.match(r"\s*(?:力争|争取)?(\d{4})年(?=[^年底前内]|$)", text[c_start:start])
     if lead and year is not None and int(lead.group(1)) >= year:
         return lead.group().strip().removeprefix("力争").removeprefix("争取")
-    for m in reversed(list(CLAUSE_RE.finditer(text, s_start, c_start))):
-        nxt = CLAUSE_RE.search(text, m.end())
-        opening = text[m.end() : nxt.start() if nxt else len(text)]
-        found = DEADLINE_RE.match(re.sub(r"^(?:力争|争取)?到?(?=年)", "", opening.strip()))
+    openings = [s_start] + [m.end() for m in CLAUSE_RE.finditer(text, s_start, c_start)]
+    for opening in reversed(openings[:-1] if openings[-1] >= c_start else openings):
+        found = DEADLINE_RE.match(re.sub(r"^(?:力争|争取)?(?:到(?=年))?", "", text[opening:c_start].strip()))
         if found:
             return found.group()
-    first = DEADLINE_RE.match(text[s_start:c_start].strip())
-    return first.group() if first else ""
+    return ""
 
 
 def extract_targets(text: str, year: int | None = None, section_kind: str = "task") -> list[dict]:
@@ -369,7 +367,7 @@ def score_targets(found: pd.DataFrame, expected: pd.DataFrame) -> dict:
     """Precision and recall of ``found`` targets against an ``expected`` check list.
 
     Both frames have ``item_id, value, unit`` (plus ``indicator, comparator,
-    deadline, is_benchmark``); a found target matches an expected one with the
+    deadline, is_benchmark``, optionally ``status``); a found target matches an expected one with the
     same item, value as written and unit (each used once). Returns counts,
     ``precision``, ``recall``, the agreement rates of the other fields over the
     matches, and the unmatched rows as ``false_positives`` / ``false_negatives``.
@@ -395,6 +393,7 @@ def score_targets(found: pd.DataFrame, expected: pd.DataFrame) -> dict:
         "indicator_agreement": rate(pd.Series([_same_indicator(a, b) for a, b in zip(matched.indicator, matched.indicator_expected)], dtype=bool)),
         "deadline_agreement": rate(matched.deadline == matched.deadline_expected),
         "benchmark_agreement": rate(matched.is_benchmark.astype(bool) == matched.is_benchmark_expected.astype(bool)),
+        "status_agreement": rate(matched.status == matched.status_expected) if "status_expected" in matched else float("nan"),
         "false_positives": both.loc[both._merge == "left_only", keys + ["indicator", "quote"]].reset_index(drop=True),
         "false_negatives": both.loc[both._merge == "right_only", keys + ["indicator_expected"]].reset_index(drop=True),
         "disagreements": matched.loc[
