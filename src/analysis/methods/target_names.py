@@ -37,6 +37,7 @@ BARE_NAMES = frozenset(
 MEASURE_END_RE = re.compile(r"(?:率|数|量|度|比例|占比|水平|指数|时间|人次|经费|标准|金额|面积)$")
 LIST_SPLIT_RE = re.compile(r"、|和|及|与")
 _SPLIT_WORDS_RE = re.compile(r"分别|依次")
+_LIST_HINT_RE = re.compile(r"分别|依次|各|均")
 _EACH_RE = re.compile(r"(?<![人平])(?:各|均)(?=[^、，]{0,6}$)")
 _GENERIC_COUNT_NOUNS = ("改革", "项目", "任务", "工作", "活动", "措施")
 _VERB_LEAD_RE = re.compile(r"^(达到|完成|实现|开展|建成)")
@@ -109,6 +110,8 @@ def _members(indicator: str) -> list[str]:
 
 def split_lists(targets: list[dict]) -> list[dict]:
     """Targets with 分别/依次 runs and 各/均 values split into one self-contained row per listed thing."""
+    if not any(_LIST_HINT_RE.search(t["_before"]) or "各" in t["indicator"] for t in targets):
+        return targets
     out: list[dict] = []
     i = 0
     while i < len(targets):
@@ -143,10 +146,10 @@ def complete_names(targets: list[dict]) -> list[dict]:
         name = _balanced(t["indicator"])
         prev = targets[k - 1] if k and targets[k - 1]["_sentence"] == t["_sentence"] else None
         nxt = targets[k + 1] if k + 1 < len(targets) and targets[k + 1]["_clause"] == t["_clause"] else None
-        verb, core = _VERB_LEAD_RE.match(name), normalize_indicator(name)
+        verb, core = _VERB_LEAD_RE.match(name), normalize_indicator(name) if nxt is not None else name
         if name in ("比例", "占比", "比率", "覆盖率") and prev:
             name = MEASURE_END_RE.sub("", re.sub(r"人数$", "", prev["indicator"])) + name
-        elif (core in BARE_NAMES or len(core) <= 2) and nxt is not None:
+        elif nxt is not None and (core in BARE_NAMES or len(core) <= 2):
             head, following = nxt["_after"].strip(_STRAY_QUOTES), normalize_indicator(_balanced(nxt["indicator"]))
             if not t["_after"] and head and len(nxt["_before_clean"]) <= 3:  # 城区15分钟、乡村30分钟医疗急救圈
                 name, nxt["indicator"] = name + head, nxt["_before_clean"] + head

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import re
+from bisect import bisect_left, bisect_right
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -51,10 +53,21 @@ _UNIT = "|".join(
     + [f"[万亿]?(?:{'|'.join(sorted(COUNT_UNITS, key=len, reverse=True))})", "[万亿]"]
 )
 _NUM = r"\d+(?:\.\d+)?"
+#: words that must come right before a value in Chinese numerals (新增三个, 达到四级以上; 提高两成)
+CN_VERBS = "达到 达 不少于 不低于 至少 新增 新建 建成 创建 培育 增加 增至 提高到 提升到 超过 再建 打造 建设".split()
+CHENG_VERBS = "提高 提升 增长 增加 降低 下降 减少".split()
+
+
+def _after_any(words: list[str]) -> str:
+    """A lookbehind that holds right after any of ``words`` (one fixed-width lookbehind per word)."""
+    return "(?:" + "|".join(f"(?<={re.escape(w)})" for w in words) + ")"
+
+
 TOKEN_RE = re.compile(
     rf"(?<![\d.])(?:(?P<ratio>\d+\s*[:：]\s*\d+)|(?P<range>{_NUM}(?P<inner>{_UNIT})?\s*[-—–~～]\s*{_NUM})|(?P<num>{_NUM})"
-    rf"|(?P<zero>零)(?=死亡|发生|事故|感染|病例|伤亡)|(?P<double>翻[一两三]番)|(?P<cheng>{CN_NUM})成(?![为果效立绩本员])"
-    rf"|(?P<cn>{CN_NUM})(?=(?:{'|'.join(CN_UNITS)})))"
+    rf"|(?P<zero>零)(?=死亡|发生|事故|感染|病例|伤亡)|(?P<double>翻[一两三]番)"
+    rf"|(?=[一二两三四五六七八九十])(?:{_after_any(CHENG_VERBS)}(?P<cheng>{CN_NUM})成(?![为果效立绩本员])"
+    rf"|{_after_any(CN_VERBS)}(?P<cn>{CN_NUM})(?=(?:{'|'.join(CN_UNITS)}))))"
     rf"(?:\s?(?P<unit>(?:{_UNIT})(?:/(?:人|天|日|月|周|年|次|例))*))?(?P<suffix>及以上|以上|以下|以内|之内|内|左右)?"
 )
 CLAUSE_RE = re.compile(r"[，。；;！？!?：\n]|,(?!\d)|(?<!\d):(?!\d)")
@@ -64,8 +77,6 @@ DEADLINE_RE = re.compile(r"到?\d{4}年(?:\d{1,2}月)?底前?|(?:到|至)\d{4}�
 LEAD_DEADLINE_RE = re.compile(rf"^\s*(?:力争|争取)?(?:{DEADLINE_RE.pattern}|\d{{4}}年)\s*$")
 #: a value without a unit that is still a target: an index or score (健康浙江发展指数达85)
 INDEX_BEFORE_RE = re.compile(r"(?:指数|满意度|评分|得分)(?:分别|均)?(?:达到|达|为|不低于|提高到|提升到|保持在)$")
-#: words that must come right before a value in Chinese numerals (新增三个, 达到四级以上)
-CN_BEFORE_RE = re.compile(r"(?:达到|达|不少于|不低于|至少|新增|新建|建成|创建|培育|增加|增至|提高到|提升到|超过|再建|打造|建设)(?:了)?$")
 STRUCTURE_RE = re.compile(r"行动|措施")
 PAST_RE = re.compile(r"巩固|深化")
 BENCHMARK_RE = re.compile(r"标杆值|标杆城市")
@@ -90,11 +101,24 @@ _DELTA_RE = re.compile(r"(?:新增|新建|新创建|再创建|增加)$")
 _LIST_JOINERS = "、和及与"
 
 
-def _bounds(pattern: re.Pattern, text: str, start: int, end: int) -> tuple[int, int]:
-    """Start and end of the clause/sentence of ``text`` holding ``text[start:end]``."""
-    left = max((m.end() for m in pattern.finditer(text, 0, start)), default=0)
-    right = next((m.start() for m in pattern.finditer(text, end)), len(text))
-    return left, right
+class _Spans:
+    """The clauses (or sentences) of one text: :meth:`around` gives the one holding a stretch, by bisection."""
+
+    def __init__(self, pattern: re.Pattern, text: str):
+        self.pattern, self.text = pattern, text
+
+    @cached_property
+    def _marks(self) -> tuple[list[int], list[int]]:
+        """Starts and ends of the separators (found on first use)."""
+        marks = [m.span() for m in self.pattern.finditer(self.text)]
+        return [a for a, _ in marks], [b for _, b in marks]
+
+    def around(self, start: int, end: int) -> tuple[int, int]:
+        """Start and end of the span holding ``text[start:end]``."""
+        starts, ends = self._marks
+        i = bisect_right(ends, start)  # separators ending at or before start
+        j = bisect_left(starts, end)
+        return ends[i - 1] if i else 0, starts[j] if j < len(starts) else len(self.text)
 
 
 def _in_short_quote(text: str, start: int, limit: int = 8) -> bool:
@@ -106,18 +130,15 @@ def _in_short_quote(text: str, start: int, limit: int = 8) -> bool:
     return closing >= 0 and closing - opening - 1 <= limit
 
 
-def _is_target(text: str, m: re.Match) -> bool:
+def _is_target(text: str, m: re.Match, clauses: _Spans) -> bool:
     """Whether a number token is a target (see the module docstring for what is not)."""
     start, end = m.start(), m.end()
-    c_start, c_end = _bounds(CLAUSE_RE, text, start, end)
-    if m["cn"] or m["cheng"]:
-        if not CN_BEFORE_RE.search(text[c_start:start]) and not (m["cheng"] and _INCREASE_BEFORE.search(text[c_start:start])):
-            return False  # 三年行动, 两个维护: Chinese numerals are targets only right after a target verb
-        if m["unit"] == "级" and not m["suffix"]:
-            return False  # 创建三级医院: a grade in a name, not a level to reach (四级以上 is)
-    elif not (m["unit"] or m["ratio"] or m["zero"] or m["double"]):
-        return bool(m["num"]) and bool(INDEX_BEFORE_RE.search(text[c_start:start].strip()))  # else years, phone numbers, 5.12
-
+    if m["cn"] and m["unit"] == "级" and not m["suffix"]:
+        return False  # 创建三级医院: a grade in a name, not a level to reach (四级以上 is)
+    if not (m["unit"] or m["ratio"] or m["zero"] or m["double"] or m["cheng"]):
+        # years, phone numbers, 5.12 — unless an index or score (健康浙江发展指数达85)
+        return bool(m["num"]) and bool(INDEX_BEFORE_RE.search(text[max(0, start - 12) : start].strip()))
+    c_start, c_end = clauses.around(start, end)
     if text[start - 1 : start] == "第" or "+" in text[start - 1 : start] + text[end : end + 1] or "＋" in text[start - 1 : end + 1]:
         return False
     if _in_short_quote(text, start):
@@ -180,6 +201,8 @@ def _deadline(text: str, clause: tuple[int, int], s_start: int, start: int, year
     """The deadline of the value at ``start``: from its own clause, else from a clause of the same
     sentence that opens with a time (``到2025年，…``, ``年内不低于…，…``); never from another sentence."""
     c_start, c_end = clause
+    if "年" not in text[s_start:c_end] and "月" not in text[s_start:c_end]:
+        return ""  # every deadline names a year or a month
     own = list(DEADLINE_RE.finditer(text, c_start, c_end))
     if own:
         before = [d for d in own if d.start() < start]
@@ -204,7 +227,8 @@ def extract_targets(text: str, year: int | None = None, section_kind: str = "tas
     decide ``status`` (:mod:`analysis.methods.target_status`). Values written as a
     分别/各/均 list give one row per listed thing (:mod:`analysis.methods.target_names`).
     """
-    tokens = [m for m in TOKEN_RE.finditer(text) if _is_target(text, m)]
+    clauses, sentences = _Spans(CLAUSE_RE, text), _Spans(SENTENCE_RE, text)
+    tokens = [m for m in TOKEN_RE.finditer(text) if _is_target(text, m, clauses)]
     targets: list[dict] = []
     for k, m in enumerate(tokens):
         start, end = m.start(), m.end()
@@ -212,8 +236,8 @@ def extract_targets(text: str, year: int | None = None, section_kind: str = "tas
         suffix = m["suffix"] or ""
         if suffix == "内" and unit not in TIME_UNITS:
             suffix, end = "", end - 1
-        c_start, c_end = _bounds(CLAUSE_RE, text, start, end)
-        s_start, _ = _bounds(SENTENCE_RE, text, start, end)
+        c_start, c_end = clauses.around(start, end)
+        s_start, _ = sentences.around(start, end)
         prev = targets[-1] if targets and targets[-1]["_end"] > c_start else None
         same_sentence = targets[-1] if targets and targets[-1]["_end"] > s_start else None
         seg_start = prev["_end"] if prev else c_start
