@@ -1,21 +1,29 @@
-"""Quantitative targets: every measurable commitment in the plan items.
+"""Quantitative targets: every measurable value in the plan items, and whether it is a commitment.
 
-:func:`extract_targets` reads one item text and returns its targets: a number
-written in digits with a unit (``75%``, ``40/10万``, ``4.5个``, ``30分钟``, ``79元``),
-a ratio (``1:80``), a range (``1-2个``, ``80元-200元/人/天``) or a zero target
-(``零死亡``), each with the measured ``indicator`` (a short phrase from the text),
-``comparator`` (``≥``, ``≤``, ``increase``, ``=``), ``deadline`` (``2021年底``,
-``12月底前``, ``年内``) and the exact ``quote``. Not targets: ages and population
-qualifiers (65岁以上), years and year spans (2023-2025年), dates, document and
-telephone numbers (no unit), ordinals (第五届, 第36个), names and slogans (“7个一律”,
-5.12国际护士节, 3+X, 10大项目), counts describing a programme's structure
-(健康青岛16项行动, 5个专项行动, 20条措施) and consolidated past results
-(巩固…12个…建设成果). Numbers after ``标杆值`` (qingdao-2021's benchmark city) are
-kept but flagged ``is_benchmark``.
+:func:`extract_targets` reads one item text and returns its values: a number
+written in digits with a unit (``75%``, ``40/10万``, ``4.5个``, ``30分钟``, ``79元``,
+rate units ``6万管/日``, ``50万人次/年``), a ratio (``1:80``), a range (``1-2个``,
+``80元-200元/人/天``), a zero target (``零死亡``), an index or score without unit
+after 指数/满意度/评分 (``健康浙江发展指数达85``) and Chinese numerals right after a
+target verb (``新增三个`` → 3 个, ``达到四级以上`` → ≥4 级, ``提高两成`` → +20 %,
+``翻一番`` → +100 %; :mod:`analysis.methods.numerals`; the original stays in ``quote``).
+Each value has its measured ``indicator`` (self-contained:
+:mod:`analysis.methods.target_names` splits 分别/依次/各/均 lists into one row per
+listed thing and completes fragments), ``comparator`` (``≥``, ``≤``, ``increase``,
+``=``), ``deadline`` (from its own clause or a time opening its sentence:
+``到2025年，…``; never from another sentence), ``status`` (``target``, ``achieved``
+or ``baseline``: :mod:`analysis.methods.target_status`) and the exact ``quote``.
+Not values: ages and population qualifiers (65岁以上), years and year spans
+(2023-2025年), dates, document and telephone numbers (no unit), ordinals (第五届,
+第36个), names and slogans (“7个一律”, 5.12国际护士节, 3+X, 10大项目, 三级医院),
+counts describing a programme's structure (健康青岛16项行动, 5个专项行动, 20条措施)
+and consolidated past results (巩固…12个…建设成果). Numbers after ``标杆值``
+(qingdao-2021's benchmark city) are kept but flagged ``is_benchmark``.
 
-``python -m analysis targets`` writes ``targets.csv`` (one row per target, with
+``python -m analysis targets`` writes ``targets.csv`` (one row per value, with
 ``indicator_key`` from :mod:`analysis.methods.indicators` and the item's theme when
-``item_themes.csv`` exists) and ``indicator_suggestions.csv``.
+``item_themes.csv`` exists) and ``indicator_suggestions.csv``; counts and
+suggestions use ``status == "target"`` only.
 """
 
 from __future__ import annotations
