@@ -104,12 +104,10 @@ def test_unknown_doc_id_is_one_clear_error(processed):
 
 
 @pytest.fixture(scope="module")
-def profile_dir(tmp_path_factory, processed) -> Path:
-    """The seed tables with themes and targets run."""
+def profile_dir(tmp_path_factory, themed) -> Path:
+    """The seed tables with themes (the session's themed copy) and the targets step run."""
     out = tmp_path_factory.mktemp("profile")
-    for name in ("documents", "items", "sentences"):
-        shutil.copy(processed / f"{name}.csv", out)
-    assert cli.main(["themes", "--processed", str(out)]) == 0
+    shutil.copytree(themed, out, dirs_exist_ok=True)
     assert cli.main(["targets", "--processed", str(out)]) == 0
     return out
 

@@ -310,6 +310,14 @@ def test_status_baseline():
     assert one("年内新增医养结合床位800张。", status=1) == [("target",)]
 
 
+def test_corpus_status_uses_section_kind_and_year_when_present():
+    items = pd.DataFrame({"doc_id": ["p"] * 3, "item_id": ["p-1", "p-2", "p-3"], "section_kind": ["review", "task", ""],
+                          "text": ["建成社区医院12家。", "建成社区医院12家。", "2024年建成社区医院12家。"]})  # fmt: skip
+    documents = pd.DataFrame({"doc_id": ["p"], "year": [2025]})
+    assert extract_corpus_targets(items, documents=documents).status.tolist() == ["achieved", "target", "achieved"]
+    assert extract_corpus_targets(items.drop(columns="section_kind")).status.tolist() == ["target", "target", "target"]
+
+
 def test_counts_use_targets_only():
     targets = pd.DataFrame({"doc_id": ["d"] * 3, "is_benchmark": [False, False, True], "status": ["target", "achieved", "target"]})
     assert len(target_summary.own_targets(targets)) == 1

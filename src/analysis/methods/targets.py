@@ -318,7 +318,7 @@ def extract_corpus_targets(
     review sections. Returns :data:`TARGET_COLUMNS`, the theme columns empty; row order follows the items.
     """
     years = {} if documents is None else dict(zip(documents.doc_id, documents.year.astype(int)))
-    kinds = items["section_kind"] if "section_kind" in items.columns else pd.Series("task", index=items.index)
+    kinds = items["section_kind"].fillna("") if "section_kind" in items.columns else pd.Series("", index=items.index)
     rows = []
     for item, kind in tqdm(zip(items.itertuples(), kinds), total=len(items), desc="targets", unit="item", disable=not progress):
         found = extract_targets(item.text, years.get(item.doc_id), kind or "task")
