@@ -134,5 +134,7 @@ def test_notebook_renders_for_a_seed_plan(profile_dir, tmp_path):
         str(REPO / "notebooks" / "06_plan_profile.ipynb"), str(out),
         parameters={"doc_id": "wanzhou-2024", "processed": str(profile_dir)}, cwd=str(REPO / "notebooks"), progress_bar=False,
     )  # fmt: skip
-    text = "".join(o.get("data", {}).get("text/html", "") for c in nbformat.read(out, 4).cells for o in c.get("outputs", []))
+    outputs = [o for c in nbformat.read(out, 4).cells for o in c.get("outputs", [])]
+    text = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert "万州区 2024 文件画像" in text and "医政科" in text and "wanzhou-2024-" not in text
+    assert sum("image/png" in o.get("data", {}) or "<img" in o.get("data", {}).get("text/html", "") for o in outputs) == 1

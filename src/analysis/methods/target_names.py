@@ -100,11 +100,11 @@ def expand_members(parts: list[str]) -> list[str]:
             suffix = "".join(words[1:])
             head = _words(first)
             prefix = "".join(head[:-1]) if len(head) > 1 else ""
-    names = [prefix + first.removeprefix(prefix) + suffix] + [prefix + p + suffix for p in parts[1:-1]]
-    return names + [prefix + last]
+    return [first + suffix] + [prefix + p + suffix for p in parts[1:-1]] + [prefix + last]
 
 
 def _members(indicator: str) -> list[str]:
+    """The members of a list written with 、/和/及/与."""
     return [p for p in LIST_SPLIT_RE.split(indicator) if p]
 
 

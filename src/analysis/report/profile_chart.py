@@ -15,7 +15,7 @@ def profile_chart(profile, plan_label: str, peer_label: str):
 
     setup()
     rows = profile.iloc[::-1]
-    fig = Figure(figsize=(8.5, 0.36 * len(rows) + 1.6))
+    fig = Figure(figsize=(8.5, 0.36 * len(rows) + 1.6), label="theme-profile")
     ax = fig.subplots()
     y = list(range(len(rows)))
     series = [("share", "ci_low", "ci_high", "#c0392b", plan_label, 0.15)]
@@ -27,6 +27,6 @@ def profile_chart(profile, plan_label: str, peer_label: str):
                     ecolor=color, elinewidth=1, capsize=2, markersize=5, label=label)  # fmt: skip
     ax.set_yticks(y, rows["theme_label"])
     ax.set_xlabel("主题占比（%，按要点计；横线为 95% Wilson 区间）")
-    ax.legend(loc="lower right", frameon=False)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.01), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
