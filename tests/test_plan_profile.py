@@ -5,34 +5,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import cli
 from analysis.errors import InputError
 from analysis.methods import plan_profile
-from analysis.methods.plan_profile import PlanData, newcombe, wilson
+from analysis.methods.plan_profile import PlanData
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def test_wilson_matches_published_values_and_handles_zero():
-    low, high = wilson(np.array([0, 81]), np.array([10, 263]))
-    # Newcombe (1998), Table I: 0/10 -> 0 to 0.2775; 81/263 -> 0.2553 to 0.3662
-    assert low == pytest.approx([0.0, 0.2553], abs=1e-4)
-    assert high == pytest.approx([0.2775, 0.3662], abs=1e-4)
-    assert wilson(np.array([0]), np.array([0])) == (pytest.approx([0.0]), pytest.approx([1.0]))
-
-
-def test_newcombe_matches_published_example():
-    # Newcombe (1998), Table II example (a): 56/70 - 48/80 = 0.20, hybrid score interval 0.0524 to 0.3339
-    low, high = newcombe(np.array([56]), np.array([70]), np.array([48]), np.array([80]))
-    assert low[0] == pytest.approx(0.0524, abs=1e-4)
-    assert high[0] == pytest.approx(0.3339, abs=1e-4)
-    # identical groups: interval symmetric around 0
-    low, high = newcombe(np.array([5]), np.array([20]), np.array([5]), np.array([20]))
-    assert low[0] == pytest.approx(-high[0]) and low[0] < 0
 
 
 def _tiny_corpus() -> PlanData:
@@ -68,9 +49,21 @@ def test_theme_profile_against_same_year_peers():
     assert profile.loc[1, ["n_items", "n_total", "peer_items", "peer_total"]].tolist() == [8, 10, 1, 10]
     assert profile.loc[1, "share"] == 80.0 and profile.loc[1, "peer_share"] == 10.0
     assert profile.loc[1, "diff_pp"] == 70.0 and profile.loc[1, "significant"]
-    assert profile.loc[1, "diff_low"] > 0
+    assert profile.loc[1, "diff_low"] > 0 and profile.loc[1, "q_value"] < 0.05
     shown = plan_profile.profile_display(profile.reset_index())
-    assert set(shown["区间不含 0"]) == {"是"}  # theme 2 is the mirror image: -70 pp
+    assert set(shown["超出抽样误差"]) == {"是"}  # theme 2 is the mirror image: -70 pp
+
+
+def test_identical_peers_give_no_finding():
+    data = _tiny_corpus()
+    twin = data.items[data.items.doc_id == "a-2024"].assign(doc_id="c-2024", item_id=lambda f: "c" + f.item_id)
+    twin_themes = data.item_themes[data.item_themes.doc_id == "a-2024"].assign(doc_id="c-2024", item_id=lambda f: "c" + f.item_id)
+    docs = pd.concat([data.documents, data.documents.iloc[[0]].assign(doc_id="c-2024", city="丙市")])
+    same = PlanData("a-2024", docs[docs.doc_id != "b-2024"], pd.concat([data.items, twin]), pd.concat([data.item_themes, twin_themes]), data.targets)
+    profile = plan_profile.theme_profile(same)
+    assert (profile.diff_pp == 0).all() and not profile.significant.any() and (profile.q_value == 1).all()
+    findings = plan_profile.key_findings(same, profile, plan_profile.plan_targets(same), plan_profile.department_counts(same), None)
+    assert "没有哪个主题的占比差异超出抽样误差" in findings[0] and "丙市 2024" in findings[0]
 
 
 def test_no_peers_and_no_difference():

@@ -4,11 +4,11 @@ Reads the ready processed tables only (``documents``, ``items``, ``item_themes``
 ``targets``; nothing is refitted). The *peer group* is every other plan of the
 same year. Theme shares count items: the plan's share is its items in the theme
 ÷ its items; the peers' share pools their items (a long plan weighs more). Each
-share carries a Wilson score interval, the difference plan − peers Newcombe's
-hybrid score interval (method 10), both 95%; both hold their coverage at small
-and zero counts, unlike a percentile bootstrap. A difference counts as a finding
-only when its interval excludes 0 (no adjustment for testing every theme; the
-method notes say so).
+share carries a continuity-corrected Wilson interval, the difference plan − peers
+Newcombe's hybrid score interval (:mod:`analysis.methods.intervals`), both 95%;
+they hold their coverage at small and zero counts. A difference is a finding
+(``significant``) only when the score test, Benjamini–Hochberg adjusted across
+the themes, rejects at 5% and the interval excludes 0.
 """
 
 from __future__ import annotations
@@ -21,16 +21,17 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.methods.corpus import DOC_TYPES, document_labels
+from analysis.methods.intervals import bh_adjust, newcombe, score_test, wilson
 from analysis.methods.target_summary import COMPARATOR_PREFIX, own_targets
 from analysis.store import read_table
 
-Z95 = 1.959963984540054
+ALPHA = 0.05
 
 #: Chinese (bilingual) column headings of the tables of this module.
 LABELS = {
     "theme_label": "主题", "n_items": "本文件要点数", "share": "本文件占比 %", "ci": "本文件 95% 区间",
     "peer_items": "同年其他文件要点数", "peer_share": "同年其他文件占比 %", "peer_ci": "同年其他文件 95% 区间",
-    "diff_pp": "差（百分点）", "diff_ci": "差的 95% 区间", "significant": "区间不含 0",
+    "diff_pp": "差（百分点）", "diff_ci": "差的 95% 区间", "q_value": "校正后 p 值", "significant": "超出抽样误差",
     "department": "责任科室", "indicator": "指标", "target": "目标值", "deadline": "时限", "quote": "原文",
     "status": "延续情况", "similarity": "相似度", "compare_text": "本文件要点", "base_text": "上一份文件要点",
 }  # fmt: skip
@@ -93,27 +94,6 @@ def load_plan_data(processed: str | Path, doc_id: str) -> PlanData:
     )
 
 
-def wilson(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval ``(low, high)`` of the share ``k/n`` (arrays; n = 0 gives 0–1)."""
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    safe = np.where(n > 0, n, 1.0)
-    p = k / safe
-    centre = (p + z * z / (2 * safe)) / (1 + z * z / safe)
-    half = z * np.sqrt(p * (1 - p) / safe + z * z / (4 * safe * safe)) / (1 + z * z / safe)
-    low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-    return np.where(n > 0, low, 0.0), np.where(n > 0, high, 1.0)
-
-
-def newcombe(k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Newcombe's hybrid score interval ``(low, high)`` for ``k1/n1 − k2/n2`` from the two Wilson intervals."""
-    p1 = np.asarray(k1, dtype=float) / np.maximum(n1, 1)
-    p2 = np.asarray(k2, dtype=float) / np.maximum(n2, 1)
-    l1, u1 = wilson(k1, n1, z)
-    l2, u2 = wilson(k2, n2, z)
-    d = p1 - p2
-    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-
-
 def _doc_theme_counts(data: PlanData, doc_ids: list[str]) -> pd.Series:
     """Items per ``theme_id`` over the items of ``doc_ids``."""
     themes = data.item_themes.drop_duplicates("item_id")
@@ -124,9 +104,11 @@ def theme_profile(data: PlanData) -> pd.DataFrame:
     """Each theme's share of the plan's items against the peers' pooled items.
 
     Columns ``theme_id, theme_label, n_items, n_total, share, ci_low, ci_high,
-    peer_items, peer_total, peer_share, peer_ci_low, peer_ci_high, diff_pp,
-    diff_low, diff_high, significant`` (shares and intervals in %), plan's largest
-    themes first. Without peers the peer columns are NaN and ``significant`` False.
+    peer_items, peer_total, peer_share, peer_ci_low, peer_ci_high, q_value, diff_pp,
+    diff_low, diff_high, significant`` (shares and intervals in %; ``q_value`` the
+    Benjamini–Hochberg adjusted p-value of the score test), plan's largest themes
+    first. ``significant``: q < 0.05 and the difference interval excludes 0.
+    Without peers the peer columns are NaN and ``significant`` False.
     """
     themes = data.item_themes[["theme_id", "theme_label"]].drop_duplicates("theme_id").sort_values("theme_id")
     own = _doc_theme_counts(data, [data.doc_id])
@@ -135,19 +117,21 @@ def theme_profile(data: PlanData) -> pd.DataFrame:
     k2 = themes.theme_id.map(peer).fillna(0).to_numpy(dtype=int)
     n1, n2 = int(own.sum()), int(peer.sum())
     out = themes.reset_index(drop=True).assign(n_items=k1, n_total=n1, peer_items=k2, peer_total=n2)
-    lo, hi = wilson(k1, np.full(len(k1), n1))
+    lo, hi = wilson(k1, n1)
     out["share"], out["ci_low"], out["ci_high"] = 100 * k1 / max(n1, 1), 100 * lo, 100 * hi
     if n2:
-        plo, phi = wilson(k2, np.full(len(k2), n2))
-        dlo, dhi = newcombe(k1, np.full(len(k1), n1), k2, np.full(len(k2), n2))
+        plo, phi = wilson(k2, n2)
+        dlo, dhi = newcombe(k2, n2, k1, n1)  # plan − peers
         out["peer_share"], out["peer_ci_low"], out["peer_ci_high"] = 100 * k2 / n2, 100 * plo, 100 * phi
         out["diff_low"], out["diff_high"] = 100 * dlo, 100 * dhi
+        out["q_value"] = bh_adjust(score_test(k2, n2, k1, n1))
     else:
-        out[["peer_share", "peer_ci_low", "peer_ci_high", "diff_low", "diff_high"]] = np.nan
+        out[["peer_share", "peer_ci_low", "peer_ci_high", "diff_low", "diff_high", "q_value"]] = np.nan
     out["diff_pp"] = out.share - out.peer_share
-    out["significant"] = (out.diff_low > 0) | (out.diff_high < 0)
+    out["significant"] = (out.q_value < ALPHA) & ((out.diff_low > 0) | (out.diff_high < 0))
     cols = ["share", "ci_low", "ci_high", "peer_share", "peer_ci_low", "peer_ci_high", "diff_pp", "diff_low", "diff_high"]
     out[cols] = out[cols].round(1)
+    out["q_value"] = out.q_value.round(4)
     return out.sort_values(["n_items", "peer_items", "theme_id"], ascending=[False, False, True], ignore_index=True)
 
 
@@ -168,11 +152,12 @@ def profile_display(profile: pd.DataFrame) -> pd.DataFrame:
             "peer_ci": span(profile.peer_ci_low, profile.peer_ci_high),
             "diff_pp": profile.diff_pp,
             "diff_ci": span(profile.diff_low, profile.diff_high),
+            "q_value": profile.q_value,
             "significant": profile.significant.map({True: "是", False: "否"}),
         }
     )
     if profile.peer_total.eq(0).all():
-        out = out.drop(columns=["peer_items", "peer_share", "peer_ci", "diff_pp", "diff_ci", "significant"])
+        out = out.drop(columns=["peer_items", "peer_share", "peer_ci", "diff_pp", "diff_ci", "q_value", "significant"])
     return out.rename(columns=LABELS)
 
 
@@ -253,11 +238,13 @@ def key_findings(data: PlanData, profile: pd.DataFrame, targets: pd.DataFrame, d
         if sig.empty:
             findings.append(
                 f"与 {year} 年其他 {len(data.peers)} 份文件（{peers}）相比，{data.label} 没有哪个主题的占比差异超出抽样误差"
-                f"（按要点计，本文件 {n} 条、其他文件 {int(profile.peer_total.iloc[0])} 条，95% 区间均含 0）。"
+                f"（按要点计，本文件 {n} 条、其他文件 {int(profile.peer_total.iloc[0])} 条；"
+                f"{len(profile)} 个主题逐一检验并做 Benjamini–Hochberg 校正）。"
             )
         else:
             parts = [
-                f"「{r.theme_label}」{r.share:.0f}% 对 {r.peer_share:.0f}%（差 {r.diff_pp:+.0f} 个百分点，95% 区间 {r.diff_low:+.0f} 至 {r.diff_high:+.0f}）"
+                f"「{r.theme_label}」{r.share:.0f}% 对 {r.peer_share:.0f}%（差 {r.diff_pp:+.0f} 个百分点，95% 区间 {r.diff_low:+.0f} 至 {r.diff_high:+.0f}，"
+                f"校正后 p={r.q_value:.3f}）"
                 for r in sig.head(3).itertuples()
             ]
             findings.append(f"与 {year} 年其他文件（{peers}）相比，{data.label} 占比差异超出抽样误差的主题：" + "；".join(parts) + "（按要点计）。")
@@ -288,8 +275,9 @@ def key_findings(data: PlanData, profile: pd.DataFrame, targets: pd.DataFrame, d
 
 METHOD_NOTES = [
     "主题占比按要点计：本文件某主题的要点数 ÷ 本文件要点数；同年其他文件把它们的要点合并计数（要点多的文件权重大）。",
-    "区间：每个占比为 Wilson 得分区间（95%），差为 Newcombe 混合得分区间（95%）；两者在计数很小或为 0 时仍保持覆盖率。"
-    "只有差的区间不含 0 的主题才写入主要发现；16 个主题逐一检验，未做多重比较校正，个别“超出抽样误差”可能是偶然。",
+    "区间：每个占比为连续性校正的 Wilson 得分区间（95%），差为 Newcombe 混合得分区间（95%）；两者在计数很小或为 0 时仍保持覆盖率。"
+    "检验：每个主题做两比例得分检验，各主题的 p 值按 Benjamini–Hochberg 校正（控制错误发现率）；"
+    "校正后 p 值小于 0.05 且差的区间不含 0 的主题才算“超出抽样误差”，才写入主要发现。",
     "量化目标只列 status=target 的数值：工作回顾中的已完成成绩（achieved）和现状基数（baseline）以及标杆城市的数值不计。",
     "责任科室来自要点末尾的责任单位括注；一条要点有多个科室时每个科室各计一次。",
     "延续：与同一地方上一份文件的要点按 TF-IDF 余弦相似度匹配（≥0.5 延续，0.15–0.5 改写延续，<0.15 新增；上一份中无对应的为消失）。",
