@@ -7,8 +7,6 @@ for values such as ``新增三个``, ``四级以上``, ``提高两成``, ``翻�
 
 from __future__ import annotations
 
-import re
-
 DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 UNITS = {"十": 10, "百": 100, "千": 1000}
 #: a Chinese numeral of at most four characters (一, 十二, 二十五, 一百)

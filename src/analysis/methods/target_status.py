@@ -10,15 +10,11 @@ Rule, in order:
    or a year before the plan's year that is not a base of comparison
    (``2023年全市完成…`` in a 2024 plan; not ``比2020年提升`` or ``较2023年增长``);
 4. ``target`` otherwise.
-
-:data:`STATUSES` lists the values.
 """
 
 from __future__ import annotations
 
 import re
-
-STATUSES = ("target", "achieved", "baseline")
 
 BASELINE_RE = re.compile(r"基数|现有|目前|现状|当前|截至(?:目前|\d{4}年)|截止(?:目前|\d{4}年)")
 _PAST_VERBS = "达到|达|建成|完成|实现|覆盖|超过|开展|举办|培训|签约|接种|创建|获批|提高|提升|下降|降至|新增|增加|累计|投入|建立"

@@ -81,8 +81,6 @@ TOKEN_RE = re.compile(
 CLAUSE_RE = re.compile(r"[，。；;！？!?：\n]|,(?!\d)|(?<!\d):(?!\d)")
 SENTENCE_RE = re.compile(f"[{re.escape(''.join(SENTENCE_ENDS))}\n]")  # the sentences of sentences.csv
 DEADLINE_RE = re.compile(r"到?\d{4}年(?:\d{1,2}月)?底前?|(?:到|至)\d{4}年|\d{4}年(?:前|以前)|\d{1,2}月底前?|年底前|年内")
-#: a clause that is only a time (到2025年，…): its deadline holds for the rest of the sentence
-LEAD_DEADLINE_RE = re.compile(rf"^\s*(?:力争|争取)?(?:{DEADLINE_RE.pattern}|\d{{4}}年)\s*$")
 #: a value without a unit that is still a target: an index or score (健康浙江发展指数达85)
 INDEX_BEFORE_RE = re.compile(r"(?:指数|满意度|评分|得分)(?:分别|均)?(?:达到|达|为|不低于|提高到|提升到|保持在)$")
 STRUCTURE_RE = re.compile(r"行动|措施")
