@@ -26,6 +26,7 @@ from analysis.ingest.manifest import MANIFEST_COLUMNS
 from analysis.methods.intervals import LEVEL, bh_adjust, group_effective_n, wilson
 from analysis.methods.profiles import WEIGHTS, document_shares, effective_sizes, label_items, theme_table
 from analysis.methods.selectors import select_documents
+from analysis.methods.target_summary import own_targets
 from analysis.store import read_table, write_tables
 
 ALL = "全部"
@@ -129,11 +130,13 @@ def trend_tests(trends: pd.DataFrame, min_years: int = MIN_YEARS, level: float =
 def target_trajectories(targets: pd.DataFrame, documents: pd.DataFrame, by: str = "city") -> pd.DataFrame:
     """Numeric targets of the same indicator in one place across ≥ 2 years: :data:`TRAJECTORY_COLUMNS`.
 
+    Only the plans' own commitments count (:func:`~analysis.methods.target_summary.own_targets`:
+    no benchmark values, achieved results or baselines).
     ``group`` is the plan's ``by`` value; a plan's several values of one indicator
     are kept as separate rows. Sorted by group, indicator and year.
     """
     info = documents[["doc_id", by, "year"]].rename(columns={by: "group"})
-    rows = targets.dropna(subset=["value_num"]).loc[lambda f: f["indicator_key"].astype(str) != ""]
+    rows = own_targets(targets).dropna(subset=["value_num"]).loc[lambda f: f["indicator_key"].astype(str) != ""]
     rows = rows.merge(info, on="doc_id")
     years = rows.groupby(["group", "indicator_key"])["year"].transform("nunique")
     out = rows[years >= 2].sort_values(["group", "indicator_key", "year", "doc_id"], kind="stable")

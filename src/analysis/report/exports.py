@@ -58,6 +58,8 @@ COLUMN_NAMES = {
     "p_value": "p 值", "q_value": "校正后 p 值（BH）", "significant": "是否显著", "n_items": "事项数", "n_chars_total": "字数",
     "n_eff": "有效样本量", "first_year": "起始年份", "last_year": "结束年份", "n_years": "年份数", "first_share": "起始占比",
     "last_share": "结束占比", "slope_pp": "每年变化（百分点）", "monotone": "是否单调",
+    "score": "得分", "section_kind": "节的类型", "coverage": "文本覆盖率", "dropped_unclassified": "未归类丢弃字数",
+    "confidence": "置信度",
 }  # fmt: skip
 #: Sheet name and one-line description of each known table (file stem).
 TABLES = {
