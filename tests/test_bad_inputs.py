@@ -267,7 +267,7 @@ plan_text = st.one_of(st.lists(st.lists(piece, max_size=6).map("".join), max_siz
 @given(plan_text)
 def test_random_text_and_structure_parse_or_raise_input_error(text):
     try:
-        row, items, sentences = parse_document(DOC, text)
+        row, items, sentences, _ = parse_document(DOC, text)
     except InputError as exc:
         assert exc.path == "random.txt" and exc.reason.startswith("no plan item found")
         return

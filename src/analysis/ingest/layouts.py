@@ -30,18 +30,23 @@ ARTEFACT_RE = re.compile(r"\[bookmark:[^\]]*\]")
 #: Whitespace as ``str.isspace`` sees it, plus the zero-width space.
 WHITESPACE_RE = re.compile(r"[\s\u200b]+")
 #: Lines that end the plan body once items were found: web page tails, and attachments.
-WEB_END_RE = re.compile(r"^(相关链接|扫一扫|打印本页|关闭窗口|上一篇|下一篇|【?打印】?$|分享到)")
+WEB_END_WORDS = ("相关链接", "扫一扫", "打印本页", "关闭窗口", "上一篇", "下一篇", "分享到")
+WEB_END_RE = re.compile(rf"^({'|'.join(WEB_END_WORDS)}|【?打印】?$)")
 APPENDIX_RE = re.compile(r"^附件\s*[0-9０-９]*\s*(?:[:：]|$)")
 #: Web-page metadata lines, never plan text.
-METADATA_RE = re.compile(
-    r"^(当前位置|索引号|发布机构|组配分类|主题分类|名称\s*[:：]|文号|成文日期|发布日期|生效日期|废止日期|"
-    r"阅读次数|来源\s*[:：]|发布时间|【\s*字体|字体\s*[:：]|责任编辑|浏览次数|信息来源)"
-)
+METADATA_WORDS = (
+    "当前位置", "索引号", "发布机构", "组配分类", "主题分类", r"名称\s*[:：]", "文号", "成文日期", "发布日期", "生效日期",
+    "废止日期", "阅读次数", r"来源\s*[:：]", "发布时间", r"【\s*字体", r"字体\s*[:：]", "责任编辑", "浏览次数", "信息来源",
+)  # fmt: skip
+METADATA_RE = re.compile(rf"^({'|'.join(METADATA_WORDS)})")
 #: Issuer, date and publication-note lines (signatures), never plan text.
+SIGNATURE_BODIES = ("委员会", "人民政府", "办公室", "卫生健康局", "卫生健康委", "卫健委")
 SIGNATURE_RE = re.compile(
-    r"^([（(]此件.{0,12}[）)]$|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$|"
-    r"\S{2,20}(委员会|人民政府|办公室|卫生健康局|卫生健康委|卫健委)$)"
+    rf"^([（(]此件.{{0,12}}[）)]$|\d{{4}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日$|\S{{2,20}}({'|'.join(SIGNATURE_BODIES)})$)"
 )
+#: First characters of lines that may end the body or be metadata, last ones of signatures (a cheap test first).
+END_OR_METADATA_FIRST = frozenset(w[0] for w in WEB_END_WORDS + METADATA_WORDS) | {"【", "附"}
+SIGNATURE_LAST = frozenset(w[-1] for w in SIGNATURE_BODIES) | {"日", "）", ")"}
 TITLE_KEYWORDS_RE = re.compile(r"(工作要点|工作计划|工作任务|工作安排|重点工作|业务目标|工作目标|目标任务|要点)")
 TITLE_EXCLUDE_RE = re.compile(r"(通知|关于印发|[:：]|。$)")
 DEPARTMENT_TAIL_RE = re.compile(
@@ -145,4 +150,4 @@ def detect_title(lines: list[str]) -> str:
 
 def half_width(number: str) -> str:
     """An item number with full-width digits made half-width (``１２`` → ``12``)."""
-    return number.translate(FULLWIDTH_DIGITS).replace(" ", "")
+    return number.replace(" ", "") if number.isascii() else number.translate(FULLWIDTH_DIGITS).replace(" ", "")

@@ -23,7 +23,6 @@ from __future__ import annotations
 import codecs
 import re
 import statistics
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,7 +43,9 @@ BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: Declared encodings read as their superset (WHATWG maps gb2312/gbk to GBK; GB18030 contains it).
 ENCODING_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "big5": "big5hkscs"}
 #: Line separators other than ``\n`` that text files and PDFs contain (vertical tab, form feed, NEL, LS, PS).
-LINE_SEPARATORS = str.maketrans({c: "\n" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+LINE_SEPARATOR_RE = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+#: Control characters (Unicode category Cc) other than tab, line feed, carriage return, vertical tab and form feed.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 #: Share of control characters above which decoded "text" is taken for binary data.
 MAX_CONTROL_SHARE = 0.01
 
@@ -98,7 +99,7 @@ def decode_bytes(data: bytes, path: Path, declared: str | None = None) -> str:
                     "encoding (GB18030/GBK, UTF-16, Big5, …) fits; save it again as UTF-8 text",
                 ) from exc
             text = str(best)
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\x0b\x0c")
+    controls = len(CONTROL_RE.findall(text))
     if "\x00" in text or controls > MAX_CONTROL_SHARE * len(text):
         raise InputError(path, f"looks like binary data, not text ({controls} control characters)")
     if not text.strip():
@@ -265,5 +266,5 @@ def read_text(path: str | Path) -> str:
         raise InputError(path, f"unsupported file type {path.suffix!r}; supported: {', '.join(sorted(READERS))}{hint}")
     if not path.is_file():
         raise InputError(path, "file not found")
-    text = reader(path)
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(LINE_SEPARATORS)
+    text = reader(path).replace("\r\n", "\n").replace("\r", "\n")
+    return LINE_SEPARATOR_RE.sub("\n", text) if LINE_SEPARATOR_RE.search(text) else text

@@ -32,9 +32,11 @@ from dataclasses import dataclass, field
 from analysis.ingest.accounting import Accounting
 from analysis.ingest.layouts import (
     APPENDIX_RE,
+    CN_NUMERALS,
     COMPLETE_ENDS,
     DEPARTMENT_SPLIT_RE,
     DOTTED_ITEM_RE,
+    END_OR_METADATA_FIRST,
     ENUMERATION_RE,
     ITEM_RE,
     METADATA_RE,
@@ -42,6 +44,7 @@ from analysis.ingest.layouts import (
     REVIEW_RE,
     SECTION_RE,
     SENTENCE_ENDS,
+    SIGNATURE_LAST,
     SIGNATURE_RE,
     SUBSECTION_RE,
     TABLE_HEADERS,
@@ -65,6 +68,7 @@ __all__ = ["Item", "ParsedPlan", "parse_plan", "split_sentences", "SENTENCE_ENDS
 #: Table cell kinds by header role (other columns are item text, written ``header：value``).
 CELL_KINDS = {"category": "heading", "number": "numbering", "departments": "tail"}
 ROLE_OF = {name: role for role, names in TABLE_ROLES.items() for name in names}
+SECTION_FIRST = frozenset(CN_NUMERALS + "第")
 #: A line after a web-page tail that still looks like plan text is counted as unclassified.
 PLAN_LIKE_CHARS = 15
 
@@ -115,7 +119,7 @@ class _Parser:
         raw = text.splitlines(keepends=True)
         self.raw = raw
         self.clean = [clean_line(line) for line in raw]
-        self.acc = Accounting(raw, [visible(line) for line in self.clean])
+        self.acc = Accounting(raw, [len(line) - line.count(" ") for line in self.clean])  # visible()
         self.items: list[Item] = []
         self.preamble: list[int] = []
         self.section = self.subsection = ""
@@ -220,26 +224,28 @@ class _Parser:
             line = self.clean[index]
             if not line:
                 continue
-            if (self.items or self.current) and WEB_END_RE.match(line):
+            first = line[0]
+            special = first in END_OR_METADATA_FIRST
+            if special and (self.items or self.current) and WEB_END_RE.match(line):
                 self.finish()
                 self.web_tail(index)
                 break
-            if (self.items or self.current) and APPENDIX_RE.match(line):
+            if special and (self.items or self.current) and APPENDIX_RE.match(line):
                 self.finish()
                 self.resolve_pending()
                 self.appendix(index)
                 break
-            if METADATA_RE.match(line):
+            if special and METADATA_RE.match(line):
                 self.acc.mark(index, "metadata")
-            elif SIGNATURE_RE.match(line):
+            elif line[-1] in SIGNATURE_LAST and SIGNATURE_RE.match(line):
                 self.acc.mark(index, "signature")
-            elif m := SECTION_RE.match(line):
+            elif first in SECTION_FIRST and (m := SECTION_RE.match(line)):
                 self.section_line(index, line, m["rest"])
-            elif m := SUBSECTION_RE.match(line):
+            elif first in "（(" and (m := SUBSECTION_RE.match(line)):
                 self.subsection_line(index, line, m["num"], m["rest"])
-            elif m := DOTTED_ITEM_RE.match(line):
+            elif first.isdigit() and (m := DOTTED_ITEM_RE.match(line)):
                 self.dotted_item_line(index, line, half_width(m["major"]), half_width(m["num"]), m["rest"])
-            elif (m := ITEM_RE.match(line)) or (self.current is None and (m := POINT_RE.match(line))):
+            elif (first.isdigit() and (m := ITEM_RE.match(line))) or (self.current is None and (m := POINT_RE.match(line))):
                 self.open(index, half_width(m["num"]), m["rest"], visible(line[: len(line) - len(m["rest"])]))
             else:
                 self.plain_line(index, line)
