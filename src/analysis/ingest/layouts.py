@@ -96,6 +96,16 @@ def join_text(left: str, right: str) -> str:
     return left + right
 
 
+def join_parts(parts: list[str]) -> str:
+    """:func:`join_text` over the lines of one paragraph, in linear time."""
+    out: list[str] = []
+    last = ""
+    for part in parts:
+        out.append(join_text(last, part)[len(last) :])
+        last = out[-1][-1:] or last
+    return "".join(out)
+
+
 def split_sentences(text: str) -> list[str]:
     """Split item text into sentences/clauses on 。；！？ (punctuation kept)."""
     return [s.strip() for s in SENTENCE_SPLIT_RE.split(text) if s.strip()]

@@ -56,6 +56,7 @@ from analysis.ingest.layouts import (
     detect_title,
     half_width,
     heading_like,
+    join_parts,
     join_text,
     split_departments,
     split_sentences,
@@ -142,9 +143,7 @@ class _Parser:
         if self.current is None:
             return
         current, self.current = self.current, None
-        text = ""
-        for part in current.parts:
-            text = join_text(text, part)
+        text = join_parts(current.parts)
         cut = tail_start(text)
         if cut < len(text):
             self.acc.mark_tail(current.lines, visible(text[cut:]))
