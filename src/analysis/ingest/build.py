@@ -38,7 +38,8 @@ from analysis.ingest.segment import WHITESPACE_RE, ParsedPlan, parse_plan, split
 from analysis.store import write_tables
 
 DOCUMENT_COLUMNS = MANIFEST_COLUMNS + [
-    "detected_title", "n_chars", "n_item_chars", "n_sections", "n_items", "coverage", "dropped_unclassified", "sha256",
+    "detected_title", "n_chars", "n_item_chars", "n_sections", "n_items", "n_body_chars", "coverage",
+    "dropped_unclassified", "sha256",
 ]  # fmt: skip
 ITEM_COLUMNS = [
     "doc_id", "item_id", "position", "section", "section_kind", "subsection", "number", "headline", "text", "departments", "n_chars",
@@ -81,7 +82,7 @@ def parse_document(doc: dict, text: str, *, strict: bool = False) -> tuple[dict,
     plan = parse_plan(text)
     if not plan.items:
         raise InputError(doc["path"], "no plan item found (expected headings such as 一、… and items such as 1. …)")
-    coverage, _, unclassified = plan.accounting.coverage()
+    coverage, body, unclassified = plan.accounting.coverage()
     warning = unclassified_warning(doc["path"], plan, unclassified)
     if warning and strict:
         raise InputError(doc["path"], warning.split(": ", 1)[1] + " (--strict)")
@@ -113,6 +114,7 @@ def parse_document(doc: dict, text: str, *, strict: bool = False) -> tuple[dict,
         n_item_chars=sum(i["n_chars"] for i in items),
         n_sections=len({i["section"] for i in items}),
         n_items=len(items),
+        n_body_chars=body,
         coverage=round(coverage, 4),
         dropped_unclassified=unclassified,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
