@@ -19,7 +19,7 @@ import numpy as np
 
 #: Similarity (Jaccard of character 5-grams of the normalised text) at which two plans are the same plan.
 NEAR_DUPLICATE_SIMILARITY = 0.95
-N_HASHES, N_BANDS = 128, 16
+N_HASHES, N_BANDS = 64, 8
 #: Share of equal signature values (an estimate of the sentence-set Jaccard) below which a candidate is not compared exactly.
 MIN_SIGNATURE_AGREEMENT = 0.5
 SHINGLE = 5

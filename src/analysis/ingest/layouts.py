@@ -27,8 +27,8 @@ ENUMERATION_RE = re.compile(rf"^[{CN_NUMERALS[1:]}]是")
 REVIEW_RE = re.compile(r"(工作回顾|工作总结|回顾|总结|主要成效|工作成效)")
 
 ARTEFACT_RE = re.compile(r"\[bookmark:[^\]]*\]")
-#: Whitespace as ``str.isspace`` sees it, plus the zero-width space.
-WHITESPACE_RE = re.compile(r"[\s\u200b]+")
+#: Whitespace as ``str.isspace`` sees it, plus the zero-width space (listed: faster than ``\\s``).
+WHITESPACE_RE = re.compile("[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000]+")
 #: Lines that end the plan body once items were found: web page tails, and attachments.
 WEB_END_WORDS = ("相关链接", "扫一扫", "打印本页", "关闭窗口", "上一篇", "下一篇", "分享到")
 WEB_END_RE = re.compile(rf"^({'|'.join(WEB_END_WORDS)}|【?打印】?$)")

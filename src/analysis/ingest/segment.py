@@ -88,8 +88,8 @@ class Item:
 
     @property
     def n_chars(self) -> int:
-        """Characters of ``text``, not counting whitespace."""
-        return len(WHITESPACE_RE.sub("", self.text))
+        """Characters of ``text``, not counting whitespace (item text holds only single spaces)."""
+        return visible(self.text)
 
 
 @dataclass
