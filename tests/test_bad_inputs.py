@@ -445,26 +445,32 @@ def test_ingest_refuses_the_admin_level_and_doc_type_that_add_refuses(raw, tmp_p
 # --- the same plan in two formats ---------------------------------------------------------------------------
 
 
-def test_the_same_plan_as_txt_and_html_is_a_near_duplicate(raw, tmp_path):
+@pytest.mark.parametrize(
+    "doc_id,file,suffix",
+    [("xian-2024", "xian_2024_work_plan.txt", ".html"), ("qingdao-2021", "qingdao_2021_business_targets.txt", ".pdf")],
+)
+def test_the_same_plan_in_two_formats_is_a_near_duplicate(raw, tmp_path, doc_id, file, suffix):
     from fixtures.documents import write_html
 
-    text = (raw / "xian_2024_work_plan.txt").read_text(encoding="utf-8")
-    write_html(text.replace("35.统筹做好其他工作。", "35.统筹做好其它工作。"), raw / "xian_copy.html")
+    text = (raw / file).read_text(encoding="utf-8").replace("统筹做好其他工作", "统筹做好其它工作")  # one character edited
+    (write_html if suffix == ".html" else write_pdf)(text, raw / f"copy{suffix}")
     manifest = pd.read_csv(raw / "manifest.csv", dtype=str, keep_default_na=False)
-    copy = manifest[manifest.doc_id == "xian-2024"].assign(doc_id="xian-2024-web", file="xian_copy.html")
+    copy = manifest[manifest.doc_id == doc_id].assign(doc_id="copy", file=f"copy{suffix}")
     pd.concat([manifest, copy]).to_csv(raw / "manifest.csv", index=False)
     with pytest.raises(InputError) as err:
         ingest(raw, tmp_path / "out", progress=False)
     message = str(err.value)
-    assert message.startswith(f"{raw / 'xian_copy.html'}: near-duplicate of xian_2024_work_plan.txt (xian-2024)")
-    assert "similarity 0.99" in message and "≥ 0.95" in message
+    assert message.startswith(f"{raw / f'copy{suffix}'}: near-duplicate of {file} ({doc_id}) (normalised text similarity ")
+    assert float(message.split("similarity ")[1].split(" ")[0]) >= 0.99 and "≥ 0.95" in message
     assert len(ingest(raw, tmp_path / "out", keep_going=True, progress=False).documents) == 5
 
 
 def test_different_plans_of_one_place_are_not_near_duplicates():
-    from analysis.ingest.fingerprint import NearDuplicateIndex
+    from analysis.ingest.fingerprint import NearDuplicateIndex, fingerprint
 
     index = NearDuplicateIndex()
-    corpus = build_corpus(RAW, progress=False)
-    for doc_id, group in corpus.sentences.groupby("doc_id", sort=False):
-        assert index.add(doc_id, group.text.tolist()) is None  # the two Qingdao plans share a place, not a text
+    for doc in load_manifest(RAW).itertuples():
+        print_ = fingerprint(read_text(doc.path).split("\n"))
+        assert index.find(print_) is None  # the two Qingdao plans share a place, not a text
+        index.add(doc.doc_id, print_)
+        assert index.find(print_) == (doc.doc_id, 1.0)

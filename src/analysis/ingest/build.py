@@ -33,7 +33,7 @@ from analysis.errors import InputError
 from analysis.ingest.manifest import MANIFEST_COLUMNS, load_manifest, manifest_path, unlisted_files
 from analysis.ingest.metadata import UnlistedFileError, propose_row
 from analysis.ingest.readers import read_text
-from analysis.ingest.fingerprint import NearDuplicateIndex
+from analysis.ingest.fingerprint import NearDuplicateIndex, fingerprint
 from analysis.ingest.segment import WHITESPACE_RE, ParsedPlan, parse_plan, split_sentences
 from analysis.store import write_tables
 
@@ -143,7 +143,7 @@ def build_corpus(raw_dir: str | Path, *, keep_going: bool = False, progress: boo
     Raises the first :class:`InputError` met, or with ``keep_going`` skips the
     faulty inputs and lists them in :attr:`Corpus.skipped` (still raising when
     no document at all could be read). A document with the same text as an
-    earlier one, or the same normalised item text up to
+    earlier one, or a normalised text similar up to
     :data:`~analysis.ingest.fingerprint.NEAR_DUPLICATE_SIMILARITY` (the same plan
     in two formats), is such a faulty input. Text dropped without a named reason
     is listed in :attr:`Corpus.warnings`, or with ``strict`` is an error.
@@ -158,21 +158,25 @@ def build_corpus(raw_dir: str | Path, *, keep_going: bool = False, progress: boo
     for doc in tqdm(manifest.to_dict("records"), desc="ingest", unit="doc", disable=not progress):
         name = f"{doc['file']} ({doc['doc_id']})"
         try:
-            row, doc_items, doc_sentences, warning = parse_document(doc, read_text(doc["path"]), strict=strict)
-            if row["sha256"] in seen:
-                raise InputError(doc["path"], f"same text as {seen[row['sha256']]}; remove one of the two manifest rows")
-            if twin := near.add(name, [s["text"] for s in doc_sentences]):
+            text = read_text(doc["path"])
+            print_ = fingerprint(text.split("\n"))
+            sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            if sha256 in seen:
+                raise InputError(doc["path"], f"same text as {seen[sha256]}; remove one of the two manifest rows")
+            if twin := near.find(print_):
                 raise InputError(
                     doc["path"],
-                    f"near-duplicate of {twin[0]} (normalised item text similarity {twin[1]:.3f} ≥ {near.threshold}): "
+                    f"near-duplicate of {twin[0]} (normalised text similarity {twin[1]:.3f} ≥ {near.threshold}): "
                     "the same plan saved twice? remove one of the two manifest rows",
                 )
+            row, doc_items, doc_sentences, warning = parse_document(doc, text, strict=strict)
         except InputError as exc:
             if not keep_going:
                 raise
             skipped.append(exc)
             continue
-        seen[row["sha256"]] = name
+        seen[sha256] = name
+        near.add(name, print_)
         docs.append(row)
         items.extend(doc_items)
         sentences.extend(doc_sentences)
