@@ -36,7 +36,7 @@ from charset_normalizer import from_bytes
 from docx.table import Table
 
 from analysis.errors import InputError
-from analysis.ingest.segment import ITEM_RE, POINT_RE, SECTION_RE, SUBSECTION_RE
+from analysis.ingest.layouts import ITEM_RE, POINT_RE, SECTION_RE, SUBSECTION_RE
 
 #: Byte-order marks: they decide the encoding before any declaration or guess.
 BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
