@@ -180,3 +180,22 @@ def test_plan_text_after_a_web_tail_is_counted_as_unclassified():
 def test_page_furniture_has_a_named_kind(text, kind):
     plan = parse_plan(text + "一、任务\n1.加强管理。\n")
     assert plan.accounting.lines_of(kind) == [text.strip()]
+
+
+NOT_DOTTED_NOT_REVIEW = """\
+2024年松原市卫生健康工作要点
+一、总结推广三明医改经验
+推进分级诊疗，全年下沉专家
+1.5万人次，基层诊疗量占比达到65%。
+开展家庭医生签约服务。
+二是扩大重点人群覆盖面，签约率达到75%。
+"""
+
+
+def test_decimal_quantities_bare_zongjie_and_a_line_opening_with_ershi():
+    plan = parsed(NOT_DOTTED_NOT_REVIEW)
+    assert [i.text for i in plan.items] == [
+        "推进分级诊疗，全年下沉专家1.5万人次，基层诊疗量占比达到65%。",  # 1.5万 is a quantity, not item 1.5
+        "开展家庭医生签约服务。二是扩大重点人群覆盖面，签约率达到75%。",  # 二是 continues its item
+    ]
+    assert {i.section_kind for i in plan.items} == {"task"}  # 总结推广 is not a look back

@@ -24,7 +24,7 @@ POINT_RE = re.compile(rf"^(?P<num>[（(][{DIGIT}]{{1,3}}[）)]|[①-⑳])\s*(?P<
 #: ``二是…`` opening a line continues the item of its ``一是…``.
 ENUMERATION_RE = re.compile(rf"^[{CN_NUMERALS[1:]}]是")
 #: A section heading of a look back at last year (its items get ``section_kind=review``).
-REVIEW_RE = re.compile(r"(工作回顾|工作总结|回顾|总结|主要成效|工作成效)")
+REVIEW_RE = re.compile(r"(工作回顾|工作总结|回顾|主要成效|工作成效)")
 
 ARTEFACT_RE = re.compile(r"\[bookmark:[^\]]*\]")
 #: Whitespace as ``str.isspace`` sees it, plus the zero-width space (listed: faster than ``\\s``).
