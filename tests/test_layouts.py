@@ -199,3 +199,10 @@ def test_decimal_quantities_bare_zongjie_and_a_line_opening_with_ershi():
         "开展家庭医生签约服务。二是扩大重点人群覆盖面，签约率达到75%。",  # 二是 continues its item
     ]
     assert {i.section_kind for i in plan.items} == {"task"}  # 总结推广 is not a look back
+
+
+def test_a_subsection_heading_with_a_comma_heads_its_numbered_items():
+    plan = parsed("一、公共卫生\n（一）加强疾病预防控制，筑牢公共卫生防线\n1.完善监测预警。\n2.做好免疫规划。\n（二）完善应急体系，提升处置能力\n")
+    heading = "（一）加强疾病预防控制，筑牢公共卫生防线"
+    assert [(i.subsection, i.number) for i in plan.items] == [(heading, "1"), (heading, "2"), ("", "（二）")]  # nothing under （二）
+    assert plan.items[2].text == "完善应急体系，提升处置能力"

@@ -5,10 +5,11 @@
 of the text (each line's kind: item, heading, numbering, tail, or a named drop).
 Layouts understood (line patterns in :mod:`analysis.ingest.layouts`):
 
-* sections ``一、…`` or ``第一部分 …``; sub-sections ``（一）…`` that are short headings;
-* a ``（一）…`` line that is not a short heading is an item, whatever its opening
+* sections ``一、…`` or ``第一部分 …``; sub-sections ``（一）…`` that read as headings
+  (short, or up to 40 characters without a closing 。);
+* any other ``（一）…`` line is an item, whatever its opening
   (``（一）推动机构提档升级。启动实施…``, ``（二）加强监测，…。``), so a plan written
-  entirely in that style parses; a ``（一）…。`` heading that gets no items is one too;
+  entirely in that style parses; a ``（一）…。`` or ``（一）…，…`` heading that gets no items is one too;
 * numbered items ``1.`` / ``1、`` / ``1．`` / ``1）`` / ``１．`` / ``1.1`` (with or
   without sections) and sub-points ``（1）`` / ``①`` folded into their item;
 * unnumbered paragraphs, one item each; a line that does not end a sentence is
@@ -70,6 +71,8 @@ __all__ = ["Item", "ParsedPlan", "parse_plan", "split_sentences", "SENTENCE_ENDS
 CELL_KINDS = {"category": "heading", "number": "numbering", "departments": "tail"}
 ROLE_OF = {name: role for role, names in TABLE_ROLES.items() for name in names}
 SECTION_FIRST = frozenset(CN_NUMERALS + "第")
+#: A ``（一）…，…`` line without a closing 。 is a heading up to this length (an item if nothing comes under it).
+LONG_HEADING_CHARS = 40
 #: A line after a web-page tail that still looks like plan text is counted as unclassified.
 PLAN_LIKE_CHARS = 15
 
@@ -157,12 +160,12 @@ class _Parser:
         self.items.append(current.item)
 
     def resolve_pending(self) -> None:
-        """A ``（一）…。`` heading with no item under it was an item itself."""
+        """A ``（一）…。`` or ``（一）…，…`` heading with no item under it was an item itself."""
         if self.pending is None or self.current is not None:
             return
         index, number, rest = self.pending
         self.pending = None
-        if rest.endswith(SENTENCE_ENDS):
+        if rest.endswith(SENTENCE_ENDS) or not heading_like(rest):
             self.subsection = ""
             line = self.clean[index]
             self.open(index, number, rest, visible(line[: len(line) - len(rest)]))
@@ -187,7 +190,7 @@ class _Parser:
         self.finish()
         self.resolve_pending()
         self.started = True
-        if rest and (detect_headline(rest) or not heading_like(rest)):
+        if rest and (detect_headline(rest) or not heading_like(rest) and (rest.endswith(SENTENCE_ENDS) or len(rest) > LONG_HEADING_CHARS)):
             self.subsection = ""
             self.open(index, number, rest, visible(line[: len(line) - len(rest)]))
         else:
