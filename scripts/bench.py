@@ -27,7 +27,9 @@ processes as it chooses), both over the corpus' distinct item texts, in the same
 process one after the other. Reports: the report runner (``python -m analysis
 reports``) on the size's tables — the jobs of ``reports.yml`` for the seed corpus,
 for synthetic corpora the corpus, themes, targets and one shifts report —
-cold (no state) and again with nothing changed.
+cold (no state) and again with nothing changed. Parser limits: ingest of one
+50 MB single-item plan (``--limits-mb``; one line, and a line per sentence) and the
+refusal of a web page nested 100,000 elements deep.
 """
 
 from __future__ import annotations
@@ -275,11 +277,43 @@ def print_goals(results: list[dict]) -> int:
     return sum(ok is False for _, _, ok in rows)
 
 
+def print_parser_limits(megabytes: int = 50) -> int:
+    """Time ingest on one ``megabytes`` MB single-item plan (as .txt) and a 100,000-level nested web page; return failures."""
+    from analysis.errors import InputError
+    from analysis.ingest.build import parse_document
+    from analysis.ingest.readers import read_text
+
+    sentence = "推进紧密型县域医共体建设，完善绩效考核。"
+    n = megabytes * 1024 * 1024 // len(sentence.encode("utf-8"))
+    doc = {"doc_id": "long", "path": "long.txt", "file": "long.txt", "city": "", "province": "", "admin_level": "",
+           "year": 2024, "title": "", "doc_type": "work_plan", "source": ""}  # fmt: skip
+    rows = []
+    for layout, text in [("one line", "一、总体要求\n1." + sentence * n), ("a line per sentence", "一、总体要求\n1." + "\n".join([sentence] * n))]:
+        start = time.perf_counter()
+        _, items, _, _ = parse_document(doc, text)
+        rows.append((f"{megabytes} MB single-item plan, {layout}", time.perf_counter() - start, len(items) == 1))
+    with tempfile.TemporaryDirectory() as folder:
+        page = Path(folder) / "deep.html"
+        page.write_text("<html><body>" + "<div>" * 100_000 + "一、总体要求<p>1.按时完成。" + "</div>" * 100_000 + "</body></html>")
+        start = time.perf_counter()
+        try:
+            read_text(page)
+            refused = False
+        except InputError:
+            refused = True
+        rows.append(("web page nested 100,000 levels (refused)", time.perf_counter() - start, refused))
+    print("\nParser limits (wall seconds; goal < 30 s for 50 MB, seconds for the nested page)")
+    for what, seconds, ok in rows:
+        print(f"  {'PASS' if ok and seconds < 30 else 'FAIL'}  {what}: {seconds:.1f} s")
+    return sum(not (ok and seconds < 30) for _, seconds, ok in rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5,100,500,2000", help="plans per corpus, comma-separated (5 = the seed corpus)")
     parser.add_argument("--seed", type=int, default=0, help="synthetic corpus seed (default: 0)")
     parser.add_argument("--no-reports", action="store_true", help="skip the report regeneration figures")
+    parser.add_argument("--limits-mb", type=int, default=50, help="size of the single-item plan of the parser-limit figures (default: 50)")
     parser.add_argument("--child", nargs=3, metavar=("RAW", "PROCESSED", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -292,7 +326,7 @@ def main() -> int:
         print(f"measuring {plans} plans …", file=sys.stderr, flush=True)
         results.append(measure(plans, args.seed, not args.no_reports))
     print_tables(results)
-    failures = print_goals(results)
+    failures = print_goals(results) + print_parser_limits(args.limits_mb)
     return 1 if failures else 0
 
 

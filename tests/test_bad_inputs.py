@@ -267,7 +267,7 @@ plan_text = st.one_of(st.lists(st.lists(piece, max_size=6).map("".join), max_siz
 @given(plan_text)
 def test_random_text_and_structure_parse_or_raise_input_error(text):
     try:
-        row, items, sentences = parse_document(DOC, text)
+        row, items, sentences, _ = parse_document(DOC, text)
     except InputError as exc:
         assert exc.path == "random.txt" and exc.reason.startswith("no plan item found")
         return
@@ -333,3 +333,144 @@ def test_html_with_a_malformed_declared_charset_is_read_by_detection(tmp_path):
     with pytest.raises(InputError) as err:
         read_text(path)
     assert err.value.path == str(path)
+
+
+# --- proposals on invented openings of plans at every level ----------------------------------------------
+
+BODY = "\n一、重点任务\n1.加强基层卫生人才队伍建设。\n2.推进医疗服务能力提升。\n"
+OPENINGS = {
+    "province.txt": (
+        "浙江省卫生健康委员会关于印发2024年全省卫生健康工作要点的通知\n浙卫发〔2024〕5号\n各市卫生健康委：\n现将要点印发给你们。\n"
+        "浙江省卫生健康委员会\n2024年2月20日\n2024年全省卫生健康工作要点",
+        {"city": "浙江省", "province": "浙江省", "admin_level": "province", "year": "2024", "doc_id": "zhejiang-2024"},
+    ),
+    "district.txt": (
+        "青岛市市南区卫生健康局\n2023年全区卫生健康工作要点",
+        {"city": "市南区", "province": "山东省", "admin_level": "district", "year": "2023", "doc_id": "qingdao-shinan-2023"},
+    ),
+    "district_city_in_text.txt": (
+        "鼓楼区卫生健康委员会关于印发工作要点的通知\n2022年全区卫生健康工作要点\n围绕健康南京建设，落实南京市部署。",
+        {"city": "鼓楼区", "province": "江苏省", "admin_level": "district", "year": "2022", "doc_id": "nanjing-gulou-2022"},
+    ),
+    "multi_year.txt": (
+        "2023—2025年长沙市基层卫生服务能力提升工作要点",
+        {"city": "长沙市", "province": "湖南省", "admin_level": "city", "year": "2023", "doc_id": "changsha-2023"},
+    ),
+    "wenhao.txt": (
+        "石家庄市卫生健康委员会关于印发卫生健康工作要点的通知\n石卫发〔2021〕8号\n卫生健康工作要点",
+        {"city": "石家庄市", "province": "河北省", "admin_level": "city", "year": "2021", "doc_id": "shijiazhuang-2021"},
+    ),
+    "issue_date.txt": (
+        "成都市卫生健康委员会\n2020年1月15日\n卫生健康工作要点",
+        {"city": "成都市", "province": "四川省", "admin_level": "city", "year": "2020", "doc_id": "chengdu-2020"},
+    ),
+    "county.txt": (
+        "2024年婺源县卫生健康工作要点",
+        {"city": "婺源县", "province": "江西省", "admin_level": "county", "year": "2024", "doc_id": "shangrao-wuyuan-2024"},
+    ),
+    "municipality_district.txt": (
+        "重庆市万州区卫生健康委员会\n2019年全区卫生健康工作要点",
+        {"city": "万州区", "province": "重庆市", "admin_level": "district", "year": "2019", "doc_id": "wanzhou-2019"},
+    ),
+}
+
+
+@pytest.mark.parametrize("file", sorted(OPENINGS))
+def test_proposals_on_invented_openings_at_every_level(tmp_path, file):
+    opening, expected = OPENINGS[file]
+    (tmp_path / file).write_text(opening + BODY, encoding="utf-8")
+    proposal = propose_row(tmp_path / file, tmp_path)
+    assert {k: proposal.row[k] for k in expected} == expected
+    assert proposal.row["doc_type"] == "work_plan" and proposal.n_items == 2
+    notes = " | ".join(proposal.notes)
+    assert f"place {expected['city']}" in notes and f"year {expected['year']} from the" in notes
+    assert f"doc id {expected['doc_id']} from the place in pinyin and the year" in notes
+
+
+def test_proposal_notes_name_their_sources(tmp_path):
+    for file in ("province.txt", "multi_year.txt", "wenhao.txt", "issue_date.txt", "district_city_in_text.txt"):
+        (tmp_path / file).write_text(OPENINGS[file][0] + BODY, encoding="utf-8")
+    notes = {file: propose_row(tmp_path / file, tmp_path).notes for file in ("province.txt", "multi_year.txt", "wenhao.txt", "issue_date.txt", "district_city_in_text.txt")}  # fmt: skip
+    assert notes["province.txt"][0] == "place 浙江省 (province) from the issuing body 浙江省…"
+    assert notes["multi_year.txt"][1:3] == ["year 2023 from the title", "years 2023–2025: a multi-year plan, its first year taken"]
+    assert notes["wenhao.txt"][1] == "year 2021 from the document number 〔2021〕8号"
+    assert notes["issue_date.txt"][1] == "year 2020 from the issue date 2020年1月15日"
+    assert notes["district_city_in_text.txt"][0] == "place 鼓楼区 under 南京市 (district) from the issuing body 鼓楼区…"
+
+
+def test_doc_ids_are_unique_against_the_manifest(raw):
+    (raw / "qd.txt").write_text("2024年青岛市卫生健康工作要点" + BODY, encoding="utf-8")
+    proposal = propose_row(raw / "qd.txt", raw, set(load_manifest(raw).doc_id))
+    assert proposal.row["doc_id"] == "qingdao-2024-2"
+    assert "doc id qingdao-2024-2 from the place in pinyin and the year (-2: qingdao-2024 is taken)" in proposal.notes
+
+
+# --- bad options of `add`, and one validator for admin_level/doc_type ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "option,value,message",
+    [
+        ("--source", "网页\udcff下载", "option --source '网页\\xff下载' has an undecodable byte (not UTF-8) at position 3"),
+        ("--title", "工作\x07要点", "option --title '工作\\x07要点' has a control character at position 3"),
+        ("--city", "青岛\n市", "option --city '青岛\\x0a市' has a control character at position 3"),
+        ("--admin-level", "City", "option --admin-level: admin_level 'City' must be one of province, city, district, county"),
+        ("--doc-type", "plan", "option --doc-type: doc_type 'plan' must be one of work_plan, business_targets"),
+    ],
+)
+def test_add_with_a_bad_option_is_one_line_and_exit_2(raw, capsys, option, value, message):
+    (raw / "new.txt").write_text("2024年宝鸡市卫生健康工作要点" + BODY, encoding="utf-8")
+    before = (raw / "manifest.csv").read_bytes()
+    args = ["add", str(raw / "new.txt"), "--city", "宝鸡市", "--year", "2024", "--raw", str(raw), option, value]
+    if option == "--city":
+        args[3] = value
+        args = args[:-2]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert (raw / "manifest.csv").read_bytes() == before
+
+
+def test_ingest_refuses_the_admin_level_and_doc_type_that_add_refuses(raw, tmp_path):
+    for column, value in [("admin_level", "City"), ("doc_type", "plan")]:
+        manifest = pd.read_csv(RAW / "manifest.csv", dtype=str, keep_default_na=False)
+        manifest.loc[1, column] = value
+        manifest.to_csv(raw / "manifest.csv", index=False)
+        with pytest.raises(InputError) as err:
+            ingest(raw, tmp_path / "out", progress=False)
+        allowed = "province, city, district, county" if column == "admin_level" else "work_plan, business_targets"
+        assert str(err.value) == f"{raw / 'manifest.csv'}, row 2: {column} {value!r} must be one of {allowed}"
+
+
+# --- the same plan in two formats ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "doc_id,file,suffix",
+    [("xian-2024", "xian_2024_work_plan.txt", ".html"), ("qingdao-2021", "qingdao_2021_business_targets.txt", ".pdf")],
+)
+def test_the_same_plan_in_two_formats_is_a_near_duplicate(raw, tmp_path, doc_id, file, suffix):
+    from fixtures.documents import write_html
+
+    text = (raw / file).read_text(encoding="utf-8").replace("统筹做好其他工作", "统筹做好其它工作")  # one character edited
+    (write_html if suffix == ".html" else write_pdf)(text, raw / f"copy{suffix}")
+    manifest = pd.read_csv(raw / "manifest.csv", dtype=str, keep_default_na=False)
+    copy = manifest[manifest.doc_id == doc_id].assign(doc_id="copy", file=f"copy{suffix}")
+    pd.concat([manifest, copy]).to_csv(raw / "manifest.csv", index=False)
+    with pytest.raises(InputError) as err:
+        ingest(raw, tmp_path / "out", progress=False)
+    message = str(err.value)
+    assert message.startswith(f"{raw / f'copy{suffix}'}: near-duplicate of {file} ({doc_id}) (normalised text similarity ")
+    assert float(message.split("similarity ")[1].split(" ")[0]) >= 0.99 and "≥ 0.95" in message
+    assert len(ingest(raw, tmp_path / "out", keep_going=True, progress=False).documents) == 5
+
+
+def test_different_plans_of_one_place_are_not_near_duplicates():
+    from analysis.ingest.fingerprint import NearDuplicateIndex, fingerprint
+
+    index = NearDuplicateIndex()
+    for doc in load_manifest(RAW).itertuples():
+        print_ = fingerprint(read_text(doc.path).split("\n"))
+        assert index.find(print_) is None  # the two Qingdao plans share a place, not a text
+        index.add(doc.doc_id, print_)
+        assert index.find(print_) == (doc.doc_id, 1.0)

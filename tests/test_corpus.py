@@ -7,7 +7,7 @@ import warnings
 import pandas as pd
 
 from analysis.report import plots
-from analysis.methods.corpus import corpus_findings, document_labels, document_overview, for_display, section_counts
+from analysis.methods.corpus import corpus_findings, coverage_table, document_labels, document_overview, for_display, section_counts
 
 
 def test_document_labels_add_the_type_only_when_city_and_year_repeat():
@@ -45,7 +45,18 @@ def test_findings_are_written_from_the_numbers(corpus):
         "语料共 5 份文件、198 条工作事项；事项最多的是池州市 2024（74 条），最少的是青岛市 2021（11 条）。",
         "事项长度中位数为 108 字（四分位 72–147 字，n=198 条）；青岛市 2021 的事项最长（中位数 338 字），池州市 2024 最短（中位数 83 字）。",
         "分节最多的是万州区 2024（12 节）；事项最集中的一节是青岛市 2021 的「重点目标」，占该文件 82% 的事项（9/11 条）。",
+        "正文覆盖率（事项字数÷正文字数，按字符计）最低的是万州区 2024（83.8%，正文 6783 字）；全部文件未归类丢弃共 0 字。",
     ]
+
+
+def test_coverage_table_per_document_with_its_basis(corpus):
+    table = coverage_table(corpus.documents)
+    assert table["label"].tolist() == ["青岛市 2024", "池州市 2024", "青岛市 2021", "西安市 2024", "万州区 2024"]
+    assert table["n_body_chars"].tolist() == [2954, 6948, 4046, 5576, 6783]
+    assert table["dropped_unclassified"].tolist() == [0] * 5
+    shown = for_display(table)
+    assert shown.columns.tolist() == ["文件", "正文字数", "覆盖率（事项字数÷正文字数）", "未归类丢弃字数"]
+    assert shown.iloc[4].tolist() == ["万州区 2024", 6783, "83.8%", 0]
 
 
 def test_for_display_uses_chinese_headings_and_percentages():

@@ -99,3 +99,27 @@ def test_outputs_get_ordinary_file_permissions(raw, tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "out" / "items.csv").stat().st_mode) == 0o644
+
+
+def test_unclassified_drop_is_a_warning_quoting_it_and_strict_makes_it_an_error(raw, tmp_path, capsys):
+    plan = raw / "wanzhou_2024_work_plan.txt"
+    plan.write_text(plan.read_text(encoding="utf-8") + "相关链接\n58. 做好全区卫生健康统计调查和信息发布工作。\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["ingest", "--raw", str(raw), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {plan}: 23 characters dropped without a known reason" in err
+    assert "first lines: 58. 做好全区卫生健康统计调查和信息发布工作。" in err
+    documents = read_table(out, "documents").set_index("doc_id")
+    assert documents.loc["wanzhou-2024", "dropped_unclassified"] == 23 and documents["dropped_unclassified"].sum() == 23
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main(["ingest", "--raw", str(raw), "--out", str(out), "--strict"]) == 2
+    err = capsys.readouterr().err
+    assert f"\nerror: {plan}: 23 characters dropped without a known reason" in err and err.rstrip().endswith("(--strict)")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_documents_report_coverage_and_items_their_section_kind(processed):
+    documents = read_table(processed, "documents")
+    assert documents["coverage"].between(0.83, 1).all() and (documents["dropped_unclassified"] == 0).all()
+    assert (documents["coverage"] * documents["n_body_chars"]).round().le(documents["n_body_chars"]).all()
+    assert set(read_table(processed, "items")["section_kind"]) == {"task"}  # no seed plan looks back at last year

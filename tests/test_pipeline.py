@@ -202,3 +202,17 @@ def test_changed_code_or_parameters_rerun_the_step(project, capsys, monkeypatch)
     assert _run(raw, processed) == 0
     err = capsys.readouterr().err
     assert "ingest: unchanged, skipped" in err and "themes: running" in err
+
+
+def test_a_symlink_loop_in_the_raw_folder_is_one_line(project, capsys):
+    raw, processed = project
+    (raw / "loop-a.txt").symlink_to(raw / "loop-b.txt")
+    (raw / "loop-b.txt").symlink_to(raw / "loop-a.txt")
+    manifest = (raw / "manifest.csv").read_text(encoding="utf-8")
+    first = manifest.splitlines()[1].split(",")
+    row = ",".join(["loop-2030", "loop-a.txt", *first[2:5], "2030", *first[6:]])
+    (raw / "manifest.csv").write_text(manifest.rstrip("\n") + "\n" + row + "\n", encoding="utf-8")
+    assert _run(raw, processed) == 2
+    err = _error_line(capsys.readouterr().err)
+    assert "loop-a.txt" in err and "manifest.csv" in err
+    assert not (processed / "items.csv").exists()

@@ -113,3 +113,41 @@ def test_unsupported_file_type_names_the_supported_ones(tmp_path):
 def test_line_separators_become_line_ends(tmp_path):
     (tmp_path / "plan.txt").write_text("一、总体要求\r\n1.按时完成。\u20282.推进改革。\x0c3.加强管理。", encoding="utf-8")
     assert read_text(tmp_path / "plan.txt") == "一、总体要求\n1.按时完成。\n2.推进改革。\n3.加强管理。"
+
+
+# --- limits that keep the parser linear ---------------------------------------------------------------------
+
+
+def test_deeply_nested_web_page_is_refused_with_a_clear_error(tmp_path):
+    page = tmp_path / "deep.html"
+    page.write_text("<html><body>" + "<div>" * 100_000 + "一、要点<p>1.按时完成。" + "</div>" * 100_000 + "</body></html>")
+    with pytest.raises(InputError) as err:
+        read_text(page)
+    assert str(err.value) == f"{page}: web page nested 100,002 elements deep, over the limit of 256; save its main text as .txt"
+
+
+def test_ordinary_nesting_and_unclosed_paragraphs_stay_within_the_depth_limit(tmp_path):
+    from analysis.ingest.readers import MAX_HTML_DEPTH, html_depth
+
+    assert html_depth(b"<html><body><div><p>a<p>b<br><img src=x><ul><li>c<li>d</ul></div></body></html>") == 4
+    page = tmp_path / "paras.html"
+    page.write_text("<html><body>" + "<p>1.按时完成。" * 5000 + "</body></html>", encoding="utf-8")
+    assert html_depth(page.read_bytes()) < MAX_HTML_DEPTH and read_text(page).count("按时完成") == 5000
+
+
+def test_oversized_web_page_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("analysis.ingest.readers.MAX_HTML_BYTES", 1000)
+    page = tmp_path / "big.html"
+    page.write_text("<html><body>" + "<p>一、要点</p>" * 100 + "</body></html>", encoding="utf-8")
+    with pytest.raises(InputError, match=r"big\.html: web page of 1,926 bytes is over the limit of 1,000"):
+        read_text(page)
+
+
+@pytest.mark.parametrize("separator", ["", "\n"])
+def test_a_very_long_single_item_parses_whole(separator):
+    sentence = "推进紧密型县域医共体建设，完善绩效考核。"
+    n = 100_000  # 2 million characters (6 MB); the 50 MB figure is in scripts/bench.py
+    plan = parse_plan("一、总体要求\n1." + separator.join([sentence] * n) + "（责任科室：医政科）")
+    [item] = plan.items
+    assert len(item.text) == len(sentence) * n and item.departments == ["医政科"]
+    assert plan.accounting.counts()["item"] == len(sentence) * n

@@ -22,7 +22,7 @@ from analysis.errors import InputError
 #: Columns that are always read back as text, whatever they look like.
 TEXT_COLUMNS = frozenset(
     """doc_id file city province admin_level title doc_type source detected_title sha256
-    item_id section subsection number headline text departments sentence_id
+    item_id section subsection number headline text departments sentence_id section_kind
     theme_label top_terms representative_item_ids lexicon_theme top_doc group status
     role term side base_item_id compare_item_id base_text compare_text
     indicator indicator_key value unit comparator deadline quote suggested_key matched_variant""".split()

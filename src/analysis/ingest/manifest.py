@@ -25,6 +25,22 @@ MANIFEST_COLUMNS = ["doc_id", "file", "city", "province", "admin_level", "year",
 REQUIRED_VALUES = ["doc_id", "file", "city", "year"]
 DOC_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 YEAR_RANGE = (1949, 2100)
+#: Allowed values of the choice columns; ``admin_level`` may be left empty (level unknown).
+CHOICES = {
+    "admin_level": ("province", "city", "district", "county"),
+    "doc_type": ("work_plan", "business_targets"),
+}
+OPTIONAL_CHOICES = {"admin_level"}
+
+
+def check_choice(column: str, value: str) -> str:
+    """``value`` if it is allowed in ``column`` (:data:`CHOICES`), else ``ValueError`` saying what is allowed.
+
+    The one check of ``admin_level``/``doc_type``, used by ingest (manifest rows) and ``add`` (options).
+    """
+    if value in CHOICES[column] or (not value and column in OPTIONAL_CHOICES):
+        return value
+    raise ValueError(f"{column} {value!r} must be one of {', '.join(CHOICES[column])}")
 
 
 def manifest_path(raw_dir: str | Path) -> Path:
@@ -35,7 +51,10 @@ def manifest_path(raw_dir: str | Path) -> Path:
 def resolve_raw_file(raw_dir: str | Path, name: str, *, manifest: Path | None = None, row: int | None = None) -> Path:
     """Resolve a manifest ``file`` entry inside ``raw_dir``; refuse paths that escape it."""
     raw = Path(raw_dir).resolve()
-    candidate = (raw / name).resolve()
+    try:
+        candidate = (raw / name).resolve()
+    except (RuntimeError, OSError) as exc:  # a symbolic link loop: RuntimeError up to Python 3.12, OSError (ELOOP) after
+        raise InputError(manifest, f"file {name!r} cannot be resolved ({exc}); replace the link by the file", row) from exc
     if Path(name).is_absolute() or not candidate.is_relative_to(raw):
         raise InputError(manifest, f"file {name!r} is outside the raw folder {raw_dir}; put it in the raw folder", row)
     return candidate
@@ -59,7 +78,8 @@ def parse_manifest(text: str, raw_dir: str | Path, *, check_files: bool = True) 
     Returns a DataFrame with :data:`MANIFEST_COLUMNS` (``year`` as int, text
     columns as str) plus ``path`` (absolute path of the document). Raises
     :class:`InputError` for a missing column, an empty required value, a
-    malformed or duplicate ``doc_id``, a year that is not a year, a file outside
+    malformed or duplicate ``doc_id``, a year that is not a year, an
+    ``admin_level``/``doc_type`` outside :data:`CHOICES`, a file outside
     ``raw_dir``, a file listed twice or (with ``check_files``) a file that does not exist.
     """
     path = manifest_path(raw_dir)
@@ -90,6 +110,11 @@ def parse_manifest(text: str, raw_dir: str | Path, *, check_files: bool = True) 
         if not re.fullmatch(r"\d{4}", year) or not YEAR_RANGE[0] <= int(year) <= YEAR_RANGE[1]:
             raise InputError(path, f"year {year!r} is not a year (expected four digits such as 2024)", i)
         years.append(int(year))
+        for column in CHOICES:
+            try:
+                check_choice(column, rec[column])
+            except ValueError as exc:
+                raise InputError(path, str(exc), i) from None
         doc_path = resolve_raw_file(raw_dir, rec["file"], manifest=path, row=i)
         if check_files and not doc_path.is_file():
             raise InputError(path, f"file {rec['file']!r} does not exist in {raw_dir}", i)

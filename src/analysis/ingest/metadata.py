@@ -16,34 +16,29 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cpca
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.ingest.manifest import MANIFEST_COLUMNS, append_row, load_manifest, manifest_path, resolve_raw_file
+from analysis.ingest.manifest import (
+    CHOICES,
+    MANIFEST_COLUMNS,
+    append_row,
+    check_choice,
+    load_manifest,
+    manifest_path,
+    resolve_raw_file,
+)
+from analysis.ingest.places import detect_place, detect_year, lookup_place, propose_doc_id
 from analysis.ingest.readers import read_text
 from analysis.ingest.segment import parse_plan
 
-YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
-#: Minimum number of times a city must be named for the text to count as naming its place.
-MIN_PLACE_MENTIONS = 2
-#: Pseudo-cities in the gazetteer (a municipality's county and district groups), never a place of their own.
-NOT_A_CITY = {"市辖区", "县"}
 #: Manifest columns that ``add`` takes as options (``--admin-level`` for ``admin_level``), in command order.
 OPTION_COLUMNS = ["city", "year", "province", "admin_level", "title", "doc_type", "source", "doc_id"]
-
-
-@dataclass
-class Place:
-    """A place from the gazetteer: its name as used in the manifest, province and admin level."""
-
-    name: str
-    province: str
-    admin_level: str
+#: Characters refused in ``add`` options: control characters, and the lone surrogates that undecodable bytes become.
+BAD_OPTION_CHAR_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass
@@ -82,60 +77,6 @@ class UnlistedFileError(InputError):
         super().__init__(path, f"not listed in {manifest_path(raw_dir)}; {proposal.describe(raw_dir)}")
 
 
-def lookup_place(name: str) -> Place | None:
-    """``name`` (``青岛市``, ``万州区``, ``重庆市``) in the gazetteer, else ``None``."""
-    found = cpca.transform([name]).iloc[0]
-    return _place(found["省"], found["市"], found["区"])
-
-
-def _place(province, city, district) -> Place | None:
-    if district:
-        return Place(district, province, "district" if district.endswith("区") else "county")
-    if city and city not in NOT_A_CITY:
-        return Place(city, province, "city")
-    if province:
-        return Place(province, province, "province")
-    return None
-
-
-def detect_place(title: str, text: str) -> tuple[Place | None, str]:
-    """The plan's place: named in ``title``, else the city ``text`` names most often; and how it was found."""
-    found = cpca.transform([title]).iloc[0] if title else None
-    if found is not None and (place := _place(found["省"], found["市"], found["区"])):
-        return place, f"place {place.name} from the title"
-    try:
-        mentions = cpca.transform_text_with_addrs(text, pos_sensitive=True)
-    except KeyError:  # cpca fails on ordering the columns of an empty table: the text names no place
-        mentions = pd.DataFrame({"省": [], "市": [], "市_pos": []})
-    named = mentions[(mentions["市_pos"] >= 0) & ~mentions["市"].isin(NOT_A_CITY)]
-    counts = Counter(zip(named["省"], named["市"])).most_common(2)
-    if counts and counts[0][1] >= MIN_PLACE_MENTIONS and (len(counts) == 1 or counts[0][1] > counts[1][1]):
-        (province, city), n = counts[0]
-        others = f", next {counts[1][0][1]} ×{counts[1][1]}" if len(counts) > 1 else ""
-        return Place(city, province, "city"), f"place {city} named most often in the text (×{n}{others})"
-    return None, "no place found in the title or named repeatedly in the text: give --city (and --province, --admin-level)"
-
-
-def detect_year(title: str, text: str) -> tuple[str, str]:
-    """The plan year: in ``title``, else the year ``text`` names most often; and how it was found."""
-    if match := YEAR_RE.search(title):
-        return match[1], f"year {match[1]} from the title"
-    years = Counter(YEAR_RE.findall(text)).most_common(1)
-    if years:
-        return years[0][0], f"year {years[0][0]} named most often in the text (×{years[0][1]})"
-    return "", "no year found in the text: give --year"
-
-
-def propose_doc_id(file: str, year: str, taken: set[str]) -> str:
-    """``{first latin word of the file name}-{year}`` (``xian_2024_work_plan.txt`` → ``xian-2024``), unique in ``taken``."""
-    word = re.match(r"[a-z]+", Path(file).stem.lower())
-    base = "-".join(p for p in ((word[0] if word else "doc"), year) if re.fullmatch(r"[a-z]+|\d{4}", p))
-    doc_id, k = base, 2
-    while doc_id in taken:
-        doc_id, k = f"{base}-{k}", k + 1
-    return doc_id
-
-
 def raw_name(file: str | Path, raw_dir: str | Path) -> str:
     """``file`` (a path, or a bare name inside ``raw_dir``) as a name inside ``raw_dir``; refuses files outside it."""
     file, raw = Path(file), Path(raw_dir).resolve()
@@ -155,19 +96,22 @@ def propose_row(path: str | Path, raw_dir: str | Path, taken: set[str] = frozens
     plan = parse_plan(text)
     title = plan.title
     place, place_note = detect_place(title, text)
-    year, year_note = detect_year(title, text)
+    year, year_notes = detect_year(title, text)
+    doc_id, doc_id_note = propose_doc_id(place, year, set(taken), file)
+    doc_type = "business_targets" if "业务目标" in title else "work_plan"
     row = {
-        "doc_id": propose_doc_id(file, year, set(taken)),
+        "doc_id": doc_id,
         "file": file,
         "city": place.name if place else "",
         "province": place.province if place else "",
         "admin_level": place.admin_level if place else "",
         "year": year,
         "title": title,
-        "doc_type": "business_targets" if "业务目标" in title else "work_plan",
+        "doc_type": doc_type,
         "source": "",
     }
-    notes = [place_note, year_note] + ([] if title else ["no title line found: give --title"])
+    notes = [place_note, *year_notes, doc_id_note, f"doc_type {doc_type} from the title"]
+    notes += [f"title from the text (line {title!r})"] if title else ["no title line found: give --title"]
     return Proposal(row, notes, len(plan.items))
 
 
@@ -177,12 +121,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--city", required=True, help="place that issued the plan, e.g. 青岛市, 万州区")
     parser.add_argument("--year", required=True, help="plan year, four digits")
     parser.add_argument("--province", help="province or municipality (default: from the gazetteer for --city)")
-    parser.add_argument("--admin-level", choices=["province", "city", "district", "county"], help="default: from the gazetteer for --city")
+    parser.add_argument("--admin-level", help=f"{', '.join(CHOICES['admin_level'])} (default: from the gazetteer for --city)")
     parser.add_argument("--title", help="the plan's title (default: the title detected in the text)")
-    parser.add_argument("--doc-type", choices=["work_plan", "business_targets"], help="default: from the title")
+    parser.add_argument("--doc-type", help=f"{', '.join(CHOICES['doc_type'])} (default: from the title)")
     parser.add_argument("--source", default="", help="where the document came from")
-    parser.add_argument("--doc-id", help="short stable id (default: from the file name and year, e.g. xian-2024)")
+    parser.add_argument("--doc-id", help="short stable id (default: the place in pinyin and the year, e.g. xian-2024)")
     parser.add_argument("--raw", default="data/raw", help="folder with the raw documents and manifest.csv (default: data/raw)")
+
+
+def printable(value: str) -> str:
+    """``value`` with undecodable bytes and control characters shown as escapes (``\\xff``, ``\\x07``)."""
+    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return BAD_OPTION_CHAR_RE.sub(lambda m: f"\\x{ord(m[0]):02x}", value)
+
+
+def check_options(file: str | Path, raw_dir: str | Path, values: dict[str, str | None]) -> None:
+    """Refuse ``add`` options with undecodable bytes or control characters, and choice values not allowed."""
+    options = {"FILE": str(file), "--raw": str(raw_dir)} | {f"--{c.replace('_', '-')}": v for c, v in values.items() if v}
+    for option, value in options.items():
+        if match := BAD_OPTION_CHAR_RE.search(value):
+            what = "an undecodable byte (not UTF-8)" if "\ud800" <= match[0] <= "\udfff" else "a control character"
+            raise InputError(
+                printable(str(file)), f"option {option} '{printable(value)}' has {what} at position {match.start() + 1}; type the value again"
+            )
+    for column in CHOICES:
+        try:
+            check_choice(column, values.get(column) or "")
+        except ValueError as exc:
+            if values.get(column):
+                raise InputError(file, f"option --{column.replace('_', '-')}: {exc}") from None
 
 
 def add_document(raw_dir: str | Path, file: str | Path, **values: str | None) -> dict[str, str]:
@@ -191,7 +158,10 @@ def add_document(raw_dir: str | Path, file: str | Path, **values: str | None) ->
     ``values`` are manifest columns (``city`` and ``year`` required); the others
     default to the file's :func:`propose_row` (province and admin level from the
     gazetteer entry for ``city``). The file must read as a plan with items.
+    Options with undecodable bytes or control characters, or an ``admin_level``
+    or ``doc_type`` that ingest would refuse, raise :class:`InputError`.
     """
+    check_options(file, raw_dir, values)
     name = raw_name(file, raw_dir)
     path = resolve_raw_file(raw_dir, name)
     manifest = load_manifest(raw_dir) if manifest_path(raw_dir).is_file() else pd.DataFrame(columns=MANIFEST_COLUMNS + ["path"])
@@ -207,7 +177,8 @@ def add_document(raw_dir: str | Path, file: str | Path, **values: str | None) ->
         row.update(province=place.province if place else "", admin_level=place.admin_level if place else "")
     row.update({k: v for k, v in values.items() if v})
     if not values.get("doc_id"):
-        row["doc_id"] = propose_doc_id(name, row["year"], set(manifest["doc_id"]))
+        place = lookup_place(row["city"]) if values.get("city") else None
+        row["doc_id"], _ = propose_doc_id(place, row["year"], set(manifest["doc_id"]), name)
     append_row(raw_dir, row)
     return row
 

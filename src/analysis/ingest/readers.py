@@ -23,7 +23,6 @@ from __future__ import annotations
 import codecs
 import re
 import statistics
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,14 +36,26 @@ from charset_normalizer import from_bytes
 from docx.table import Table
 
 from analysis.errors import InputError
-from analysis.ingest.segment import ITEM_RE, POINT_RE, SECTION_RE, SUBSECTION_RE
+from analysis.ingest.layouts import ITEM_RE, POINT_RE, SECTION_RE, SUBSECTION_RE
 
 #: Byte-order marks: they decide the encoding before any declaration or guess.
 BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: Declared encodings read as their superset (WHATWG maps gb2312/gbk to GBK; GB18030 contains it).
 ENCODING_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "big5": "big5hkscs"}
 #: Line separators other than ``\n`` that text files and PDFs contain (vertical tab, form feed, NEL, LS, PS).
-LINE_SEPARATORS = str.maketrans({c: "\n" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+LINE_SEPARATOR_RE = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+#: Control characters (Unicode category Cc) other than tab, line feed, carriage return, vertical tab and form feed.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+#: Largest document read (bytes); larger files are refused before reading.
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+#: Largest web page read (bytes), and deepest element nesting: deeper pages are refused, not parsed slowly.
+MAX_HTML_BYTES = 32 * 1024 * 1024
+MAX_HTML_DEPTH = 256
+HTML_TAG_RE = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+#: Elements that never hold others (void) or that the parser closes by itself when the next one opens.
+HTML_FLAT_TAGS = frozenset(
+    b"area base br col embed hr img input link meta param source track wbr p li td th tr dt dd option".split()
+)
 #: Share of control characters above which decoded "text" is taken for binary data.
 MAX_CONTROL_SHARE = 0.01
 
@@ -98,7 +109,7 @@ def decode_bytes(data: bytes, path: Path, declared: str | None = None) -> str:
                     "encoding (GB18030/GBK, UTF-16, Big5, …) fits; save it again as UTF-8 text",
                 ) from exc
             text = str(best)
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\x0b\x0c")
+    controls = len(CONTROL_RE.findall(text))
     if "\x00" in text or controls > MAX_CONTROL_SHARE * len(text):
         raise InputError(path, f"looks like binary data, not text ({controls} control characters)")
     if not text.strip():
@@ -164,9 +175,28 @@ def _html_main(soup: BeautifulSoup):
     return soup.find("main") or soup.find(attrs={"role": re.compile("^main$", re.I)}) or soup.body or soup
 
 
+def html_depth(data: bytes) -> int:
+    """Deepest nesting of elements in an HTML page, from its tags alone (one linear scan)."""
+    depth = deepest = 0
+    for closing, name, self_closing in HTML_TAG_RE.findall(data):
+        if self_closing or name.lower() in HTML_FLAT_TAGS:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def read_html(path: Path) -> str:
-    """A saved web page: its main text, one line per block, table rows as tab-led cells."""
+    """A saved web page: its main text, one line per block, table rows as tab-led cells.
+
+    Pages over :data:`MAX_HTML_BYTES` or nested deeper than :data:`MAX_HTML_DEPTH`
+    raise :class:`InputError` before they are parsed.
+    """
     data = path.read_bytes()
+    if len(data) > MAX_HTML_BYTES:
+        raise InputError(path, f"web page of {len(data):,} bytes is over the limit of {MAX_HTML_BYTES:,}; save its main text as .txt")
+    if (depth := html_depth(data)) > MAX_HTML_DEPTH:
+        raise InputError(path, f"web page nested {depth:,} elements deep, over the limit of {MAX_HTML_DEPTH}; save its main text as .txt")
     declared = EncodingDetector.find_declared_encoding(data, is_html=True)
     soup = BeautifulSoup(decode_bytes(data, path, declared), "lxml")
     root = _html_main(soup)
@@ -265,5 +295,7 @@ def read_text(path: str | Path) -> str:
         raise InputError(path, f"unsupported file type {path.suffix!r}; supported: {', '.join(sorted(READERS))}{hint}")
     if not path.is_file():
         raise InputError(path, "file not found")
-    text = reader(path)
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(LINE_SEPARATORS)
+    if (size := path.stat().st_size) > MAX_DOCUMENT_BYTES:
+        raise InputError(path, f"file of {size:,} bytes is over the limit of {MAX_DOCUMENT_BYTES:,}")
+    text = reader(path).replace("\r\n", "\n").replace("\r", "\n")
+    return LINE_SEPARATOR_RE.sub("\n", text) if LINE_SEPARATOR_RE.search(text) else text

@@ -1,7 +1,7 @@
 """Corpus overview: documents, items per section and item lengths (report ``01_corpus``).
 
-Inputs are the ingest tables ``documents.csv`` and ``items.csv`` (columns in the
-README). Lengths count characters without whitespace (``items.n_chars``).
+Inputs are the ingest tables ``documents.csv`` and ``items.csv`` (columns in
+``docs/ingest.md``); coverage per document comes from ``documents.csv``. Lengths count characters without whitespace (``items.n_chars``).
 """
 
 from __future__ import annotations
@@ -26,12 +26,17 @@ LABELS = {
     "section": "节",
     "section_no": "节序",
     "share": "占本文件事项",
+    "n_body_chars": "正文字数",
+    "coverage": "覆盖率（事项字数÷正文字数）",
+    "dropped_unclassified": "未归类丢弃字数",
 }
 
 METHOD_NOTES = (
     "事项：ingest 从原文解析出的带编号条目或节下段落；表格型文件（业务目标）每行一条事项。",
     "长度：事项正文的非空白字符数（含标点），不含编号和责任科室；中位数与四分位按条计算。",
     "全文字数：原文件全部非空白字符，含印发通知、标题等未计入事项的文字。",
+    "覆盖率：事项正文字数 ÷ 正文字数，按字符计（不含空白）。正文 = 事项正文 + 各级标题 + 编号 + 责任单位尾注 + 引导语 + 表头 + 未归类丢弃；"
+    "印发通知、网页信息、落款、非表格附件、网页尾部等有名目的非正文部分不计入。ingest 为原文每个字符记一个去向，未归类丢弃的字数单列，应为 0。",
 )
 
 
@@ -59,6 +64,13 @@ def document_overview(documents: pd.DataFrame, items: pd.DataFrame) -> pd.DataFr
     return out.reset_index(drop=True)
 
 
+def coverage_table(documents: pd.DataFrame) -> pd.DataFrame:
+    """One row per document: ``doc_id, label, n_body_chars, coverage`` (0–1) and ``dropped_unclassified``."""
+    out = documents[["doc_id", "n_body_chars", "coverage", "dropped_unclassified"]].copy()
+    out.insert(1, "label", document_labels(documents).to_numpy())
+    return out.reset_index(drop=True)
+
+
 def section_counts(documents: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     """Items per section, documents in manifest order and sections in document order.
 
@@ -79,7 +91,7 @@ def section_counts(documents: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame
 
 
 def corpus_findings(documents: pd.DataFrame, items: pd.DataFrame) -> list[str]:
-    """Three sentences on size, item length and section structure, written from the numbers."""
+    """Four sentences on size, item length, section structure and coverage, written from the numbers."""
     overview = document_overview(documents, items).set_index("doc_id")
     most, least = overview["n_items"].idxmax(), overview["n_items"].idxmin()
     longest, shortest = overview["median_chars"].idxmax(), overview["median_chars"].idxmin()
@@ -88,6 +100,8 @@ def corpus_findings(documents: pd.DataFrame, items: pd.DataFrame) -> list[str]:
     top = sections.loc[sections["share"].idxmax()]
     widest = overview["n_sections"].idxmax()
     label = overview["label"]
+    docs = documents.set_index("doc_id")
+    lowest = docs["coverage"].idxmin()
     return [
         f"语料共 {len(documents)} 份文件、{len(items)} 条工作事项；事项最多的是{label[most]}（{overview.at[most, 'n_items']} 条），"
         f"最少的是{label[least]}（{overview.at[least, 'n_items']} 条）。",
@@ -95,12 +109,15 @@ def corpus_findings(documents: pd.DataFrame, items: pd.DataFrame) -> list[str]:
         f"（中位数 {overview.at[longest, 'median_chars']:.0f} 字），{label[shortest]} 最短（中位数 {overview.at[shortest, 'median_chars']:.0f} 字）。",
         f"分节最多的是{label[widest]}（{overview.at[widest, 'n_sections']} 节）；事项最集中的一节是{top['label']} 的"
         f"「{top['section']}」，占该文件 {top['share']:.0%} 的事项（{top['n_items']}/{overview.at[top['doc_id'], 'n_items']} 条）。",
+        f"正文覆盖率（事项字数÷正文字数，按字符计）最低的是{label[lowest]}（{docs.at[lowest, 'coverage']:.1%}，"
+        f"正文 {docs.at[lowest, 'n_body_chars']} 字）；全部文件未归类丢弃共 {docs['dropped_unclassified'].sum()} 字。",
     ]
 
 
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:
-    """A table from this module ready to show: no ``doc_id``, shares as ``12.3%``, Chinese headings."""
+    """A table from this module ready to show: no ``doc_id``, shares and coverage as ``12.3%``, Chinese headings."""
     out = frame.drop(columns=["doc_id"], errors="ignore")
-    if "share" in out:
-        out = out.assign(share=(out["share"] * 100).map("{:.1f}%".format))
+    for column in ("share", "coverage"):
+        if column in out:
+            out[column] = (out[column] * 100).map("{:.1f}%".format)
     return out.rename(columns=LABELS)
