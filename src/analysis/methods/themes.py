@@ -6,8 +6,8 @@ tokens -> :class:`~analysis.text.features.TextFeatures` (TF-IDF) -> one of three
 * **guided** (default): the lexicon ``data/themes.yml`` decides the units whose seed
   terms point clearly to one theme; a logistic regression on the TF-IDF of those units
   places the weak ones (:class:`~analysis.methods.theme_assign.ThemeAssigner`). Units
-  whose best probability is below the threshold go to 其他（未归类）. The 其他 units are
-  clustered once more into candidate new themes (``theme_candidates.csv``).
+  whose best probability is below the threshold go to 其他（未归类）. Groups of similar
+  其他 units are offered as candidate new themes (``theme_candidates.csv``).
 * **discovery**: lexicon-free consensus NMF (:class:`~analysis.methods.theme_discovery.ConsensusNMF`);
   names from class-based TF-IDF, a lexicon name only for a cluster that theme dominates.
 * **trained**: a classifier learnt from the researcher's codes (``--labels FILE``),
@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import adjusted_rand_score
 from tqdm import tqdm
 
@@ -67,8 +68,10 @@ N_STABILITY_SEEDS = 5
 RESAMPLE_FRACTION = 0.8
 #: Probabilities kept per unit in ``theme_probabilities.csv``.
 N_PROBABILITIES = 3
-#: Candidate new themes are sought among at least this many 其他 units.
-MIN_CANDIDATE_UNITS = 6
+#: A candidate new theme is a group of at least this many 其他 units …
+MIN_CANDIDATE_SIZE = 2
+#: … joined while their average cosine distance stays below this.
+CANDIDATE_MAX_DISTANCE = 0.85
 
 
 @dataclass
@@ -228,22 +231,29 @@ def _probabilities(units: pd.DataFrame, content: np.ndarray, assignment: Assignm
     return ids.merge(rows, on=key)
 
 
-def _candidates(tokens, other: np.ndarray, doc_ids: np.ndarray, item_ids: np.ndarray, seed: int) -> pd.DataFrame:
-    """Candidate new themes: the 其他 units clustered (consensus NMF, k by stability), with top terms."""
+def _candidates(tokens, other: np.ndarray, doc_ids: np.ndarray, item_ids: np.ndarray) -> pd.DataFrame:
+    """Candidate new themes: groups of at least :data:`MIN_CANDIDATE_SIZE` 其他 units, with top terms.
+
+    The 其他 units' own TF-IDF rows are joined by average-linkage clustering (cosine) up to
+    :data:`CANDIDATE_MAX_DISTANCE`, so the number of groups follows from the texts (no seed).
+    """
     rows = np.flatnonzero(other)
-    if len(rows) < MIN_CANDIDATE_UNITS:
+    if len(rows) < 2:
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
-    X = TextFeatures(min_df=1, max_df=1.0).fit_transform([tokens[i] for i in rows])
-    model = ConsensusNMF("auto", k_range=(2, max(2, min(8, len(rows) // 3))), k_step=1, random_state=seed).fit(X)
+    X = TextFeatures(min_df=1, max_df=1.0).fit_transform([tokens[i] for i in rows]).toarray()
+    groups = AgglomerativeClustering(None, metric="cosine", linkage="average", distance_threshold=CANDIDATE_MAX_DISTANCE)
+    raw = groups.fit_predict(X) if np.all(X.any(axis=1)) else np.zeros(len(rows), int)
+    kept = [g for g in np.unique(raw) if (raw == g).sum() >= MIN_CANDIDATE_SIZE]
     labels = np.full(len(tokens), -1)
-    labels[rows] = model.labels_
-    terms, weights = class_tfidf(tokens, labels, model.n_clusters_, min_df=1)
+    for c, g in enumerate(kept):
+        labels[rows[raw == g]] = c
+    terms, weights = class_tfidf(tokens, labels, len(kept), min_df=1)
     out = []
     for c, words in enumerate(top_terms(terms, weights)):
-        members = rows[model.labels_ == c]
+        members = np.flatnonzero(labels == c)
         out.append({"size": len(members), "n_docs": len(set(doc_ids[members])), "top_terms": ";".join(words),
                     "item_ids": ";".join(dict.fromkeys(item_ids[members]))})  # fmt: skip
-    frame = pd.DataFrame(out).sort_values(["size", "top_terms"], ascending=[False, True], ignore_index=True)
+    frame = pd.DataFrame(out, columns=CANDIDATE_COLUMNS[1:]).sort_values(["size", "top_terms"], ascending=[False, True], ignore_index=True)
     return frame.assign(candidate_id=np.arange(1, len(frame) + 1))[CANDIDATE_COLUMNS]
 
 
@@ -338,7 +348,7 @@ def find_themes(
         units=units, item_themes=item_themes, themes=themes, term_weights=pd.DataFrame(term_rows),
         probabilities=_probabilities(units, content, assignment, names),
         candidates=_candidates(units.tokens.tolist(), other & (units.evidence != "none").to_numpy(), units.doc_id.to_numpy(),
-                               units.item_id.to_numpy(), seed) if mode == "guided" else None,
+                               units.item_id.to_numpy()) if mode == "guided" else None,
         diagnostics={}, doc_labels=_doc_labels(documents, units), matrix=X, model=assignment.model, lexicon=lexicon,
     )  # fmt: skip
     result.diagnostics = diagnose(result, assignment, X, scores, context, unit=unit, mode=mode, features=features,
