@@ -73,7 +73,7 @@ def test_leave_one_plan_out_agreement(corpus):
 
 def test_quality_bar_stability_and_document_concentration(result):
     diag = result.diagnostics
-    assert diag["stability"]["seeds"] == [0, 1, 2, 3, 4] and diag["stability"]["mean_ari"] >= 0.95
+    assert diag["stability"]["seeds"] == [0, 1, 2] and diag["stability"]["mean_ari"] >= 0.95
     assert diag["resample_stability"]["mean_ari"] >= 0.9
     assert diag["seeds_not_tokens"] == []
     assert diag["keyword_units"] + diag["words_units"] + diag["no_content_units"] == 198
@@ -102,7 +102,7 @@ def test_report_tables_name_documents_not_ids(result, corpus):
 def test_discovery_mode_on_the_seed_corpus(corpus):
     res = themes.find_themes(corpus.items, corpus.documents, mode="discovery", k=16, stability_seeds=2)
     diag = res.diagnostics
-    assert diag["k"] == 16 and diag["stability"]["mean_ari"] >= 0.8  # two disjoint sets of 30 NMF starts
+    assert diag["k"] == 16 and diag["stability"]["mean_ari"] >= 0.8  # two disjoint sets of 60 NMF starts
     assert agreement(res.item_themes, CHECKSET)["nmi"] >= 0.65
     assert res.themes.lexicon_theme.isin(["", *[t.name for t in res.lexicon]]).all()
 

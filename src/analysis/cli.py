@@ -17,7 +17,7 @@ from analysis.errors import InputError
 STEPS: dict[str, tuple[str, str]] = {
     "add": ("analysis.ingest.metadata", "append a raw document's row to the manifest (proposed values filled in)"),
     "ingest": ("analysis.ingest.build", "parse the raw documents listed in the manifest into processed tables"),
-    "themes": ("analysis.methods.themes", "cluster plan items into named health-policy themes (item_themes.csv, themes.csv)"),
+    "themes": ("analysis.methods.themes", "assign plan items to named health-policy themes: guided, discovery or trained (item_themes.csv, themes.csv)"),
     "targets": ("analysis.methods.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
     "shifts": ("analysis.methods.shifts", "compare theme shares, distinctive terms and item continuity between two groups of plans"),
     "reports": ("analysis.report.runner", "run the report notebooks of reports.yml (papermill) into standalone HTML in reports/"),

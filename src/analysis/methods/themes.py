@@ -64,7 +64,7 @@ CONCENTRATION_MIN_SIZE = 5
 #: … should draw no more than this share of their units from one document.
 CONCENTRATION_MAX_SHARE = 0.8
 N_REPRESENTATIVE = 3
-N_STABILITY_SEEDS = 5
+N_STABILITY_SEEDS = 3
 RESAMPLE_FRACTION = 0.8
 #: Probabilities kept per unit in ``theme_probabilities.csv``.
 N_PROBABILITIES = 3
