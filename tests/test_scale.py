@@ -10,7 +10,6 @@ import sys
 
 import numpy as np
 import pandas as pd
-import pytest
 import scipy.sparse as sp
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
