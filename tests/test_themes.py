@@ -147,7 +147,8 @@ def test_trained_command_cross_validates_and_rejects_bad_labels(processed, tmp_p
     assert "bad.csv: 1 item ids not in the corpus, e.g. nope-1" in capsys.readouterr().err
     assert not (tmp_path / "none").exists()
     assert main(["themes", "--processed", str(processed), "--mode", "trained"]) == 2
-    assert main(["themes", "--processed", str(processed), "--k", "5"]) == 2  # k is for discovery mode
+    assert main(["themes", "--processed", str(processed), "--k", "5"]) == 2
+    assert "--k 5 applies to --mode discovery" in capsys.readouterr().err
 
 
 def test_command_rejects_bad_input(tmp_path, capsys):

@@ -482,6 +482,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the themes step from parsed command-line arguments."""
     if args.mode == "trained" and not args.labels:
         raise InputError(None, "--mode trained needs --labels FILE (CSV/XLSX with columns item_id, code)")
+    if args.mode != "discovery" and args.k != "auto":
+        raise InputError(None, f"--k {args.k} applies to --mode discovery; {args.mode} mode has one theme per lexicon theme or code")
     result = analyse(args.processed, args.labels if args.mode == "trained" else None, unit=args.unit, k=args.k, mode=args.mode,
                      seed=args.seed, threshold=args.threshold, lexicon=load_lexicon(args.lexicon), progress=True)  # fmt: skip
     out = args.out or args.processed
