@@ -18,22 +18,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
+	bash scripts/system_packages.sh --tests
 	$(PY) -m pytest
 
-# The analysis steps re-run only when a raw file, the package code or its data changed
-# (the reports step then skips every report whose inputs hash the same).
-PIPELINE := $(PROCESSED)/.pipeline-stamp
-$(PIPELINE): $(STAMP) $(wildcard $(RAW)/*) $(wildcard src/analysis/*.py src/analysis/*/*.py src/analysis/data/*)
-	$(PY) -m analysis ingest --raw $(RAW) --out $(PROCESSED)
-	$(PY) -m analysis themes --processed $(PROCESSED)
-	$(PY) -m analysis targets --processed $(PROCESSED)
-	$(PY) -m analysis shifts --processed $(PROCESSED) --base "city=青岛市,year=2021" --compare "city=青岛市,year=2024"
-	for c in 青岛市 池州市 西安市 万州区; do \
-	  $(PY) -m analysis shifts --processed $(PROCESSED) --base "year=2024,city!=$$c" --compare "year=2024,city=$$c" || exit 1; done
-	touch $@
-
-reports: $(PIPELINE)
-	$(PY) -m analysis reports --processed $(PROCESSED) --out $(REPORTS)
+# One entry point: every step re-runs only when the content hashes of its inputs,
+# parameters or code changed (data/processed/state.json); no file times, no file lists.
+reports: $(STAMP)
+	bash scripts/system_packages.sh
+	$(PY) -m analysis run --raw $(RAW) --processed $(PROCESSED) --out $(REPORTS)
 
 lab: $(STAMP)
 	test -f $(PROCESSED)/documents.csv || $(MAKE) reports
@@ -43,4 +35,6 @@ bench: $(STAMP)
 	$(PY) scripts/bench.py
 
 clean:
-	rm -rf $(PROCESSED)/*.csv $(PROCESSED)/*.json $(PIPELINE) reports/executed reports/*.html reports/state.json
+	rm -rf $(PROCESSED)/*.csv $(PROCESSED)/*.json $(PROCESSED)/*.broken $(PROCESSED)/shifts $(PROCESSED)/.lock \
+	  $(REPORTS)/executed $(REPORTS)/figures $(REPORTS)/tables $(REPORTS)/*.html $(REPORTS)/*.json $(REPORTS)/*.xlsx
+	find $(PROCESSED) $(REPORTS) -name '.*.tmp' -delete -o -name '.*.*.ipynb' -delete

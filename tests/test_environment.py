@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
-import tomllib
 
 import yaml
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 from conftest import REPO
 
 
 def _normalise(spec: str) -> tuple[str, str]:
+    spec = spec.split(";", 1)[0]  # an environment marker (python_version < "3.11") is pip's business; conda lists the package
     match = re.match(r"^\s*([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(.*)$", spec)
     name, version = match.groups()
     return name.lower().replace("_", "-"), ",".join(sorted(version.replace(" ", "").split(",")))

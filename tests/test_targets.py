@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from analysis import cli
 from analysis.methods import target_summary
 from analysis.errors import InputError
 from analysis.methods.indicators import IndicatorMatcher, load_synonyms, normalize_indicator
+from analysis.methods.numerals import CN_NUM
 from analysis.store import read_table
 from analysis.methods.targets import TARGET_COLUMNS, extract_corpus_targets, extract_targets, score_targets
 
@@ -59,7 +61,7 @@ def test_checklists_cover_the_dense_documents(targets):
     expected = pd.concat([checklist(p) for p in CHECKLISTS])
     assert {"wanzhou-2024", "chizhou-2024", "qingdao-2021"} <= {p.stem.removeprefix("targets_checklist_") for p in CHECKLISTS}
     score = score_targets(targets, expected)
-    assert score["n_expected"] == 170
+    assert score["n_expected"] == 176
     assert score["precision"] >= 0.95 and score["recall"] >= 0.95
 
 
@@ -100,10 +102,10 @@ def test_numeric_forms_deadlines_and_quotes():
     assert extract_targets("基层精防人员与患者比例达1:80")[0]["value_num"] == 80.0
 
 
-def test_list_values_share_indicator_and_comparator():
+def test_list_values_split_into_self_contained_indicators():
     found = extract_targets("二级、三级医院预约诊疗率分别达40%、60%，数字医学影像调阅量达50万次、上传完整率95%。")
     assert [(t["indicator"], t["value"], t["comparator"]) for t in found] == [
-        ("二级、三级医院预约诊疗率", "40", "≥"), ("二级、三级医院预约诊疗率", "60", "≥"),
+        ("二级医院预约诊疗率", "40", "≥"), ("三级医院预约诊疗率", "60", "≥"),
         ("数字医学影像调阅量", "50", "≥"), ("上传完整率", "95", "≥")]  # fmt: skip
     assert found[1]["quote"] == "二级、三级医院预约诊疗率分别达40%、60%"
 
@@ -133,8 +135,10 @@ def test_benchmark_values_are_flagged_not_dropped(targets):
 
 def test_quotes_are_exact_substrings_of_the_item(corpus, targets):
     text = corpus.items.set_index("item_id").text
-    assert len(targets) == 170
-    assert all(q in text[i] and v.split("元")[0] in q for i, q, v in zip(targets.item_id, targets.quote, targets.value))
+    assert len(targets) == 176
+    assert all(q in text[i] for i, q in zip(targets.item_id, targets.quote))
+    # the value as written is in the quote, unless it was written in Chinese numerals (四级以上 → 4)
+    assert all(v.split("元")[0] in q or re.search(CN_NUM, q) for q, v in zip(targets.quote, targets.value))
 
 
 def test_normalisation_and_synonym_table():
@@ -178,13 +182,14 @@ def test_shared_indicators_line_up_across_documents(targets, corpus):
     assert by_doc("65岁及以上老年人城乡社区规范健康管理服务率") == {"qingdao-2021": 60.0, "wanzhou-2024": 65.0}
     wide = target_summary.shared_table(values, corpus.documents).set_index("indicator_key")
     assert wide.loc["每千人口托位数", ["青岛市 2024", "池州市 2024", "万州区 2024"]].tolist() == ["≥4个", "≥4.3个", "≥4.5个"]
-    assert values.indicator_key.nunique() == 11 and set(target_summary.shared_values(targets, corpus.documents, 3).indicator_key) == {
-        "每千人口托位数", "新增托位数", "市级临床重点专科"}  # fmt: skip
+    assert by_doc("县域医疗卫生次中心") == {"chizhou-2024": 1.0, "wanzhou-2024": 3.0}
+    assert values.indicator_key.nunique() == 14 and set(target_summary.shared_values(targets, corpus.documents, 3).indicator_key) == {
+        "每千人口托位数", "新增托位数", "市级临床重点专科", "示范性托育机构"}  # fmt: skip
 
 
 def test_targets_step_writes_table_without_themes(target_dir, capsys):
     out = read_table(target_dir, "targets", step="targets")
-    assert out.columns.tolist() == TARGET_COLUMNS and len(out) == 170
+    assert out.columns.tolist() == TARGET_COLUMNS and len(out) == 176
     assert (out.theme_label == "").all() and out.theme_id.isna().all()
     ratio = out[out.unit == ""].iloc[0]
     assert (ratio.value, ratio.value_num) == ("1:80", 80.0)
@@ -193,7 +198,7 @@ def test_targets_step_writes_table_without_themes(target_dir, capsys):
     assert cli.main(["targets", "--processed", str(target_dir)]) == 0
     assert (target_dir / "targets.csv").read_bytes() == first
     printed = capsys.readouterr().out
-    assert "wanzhou-2024" in printed and "80 targets" in printed and "item_themes.csv not found" in printed
+    assert "wanzhou-2024" in printed and "85 targets" in printed and "item_themes.csv not found" in printed
     suggestions = read_table(target_dir, "indicator_suggestions", step="targets")
     assert "孕产妇死亡" in set(suggestions.indicator_key)
 
@@ -213,8 +218,8 @@ def test_targets_step_joins_themes(tmp_path, processed, capsys):
     per_theme = target_summary.per_theme(out, themes)
     assert per_theme.theme_id.tolist() == [2, 1]  # most targets first
     assert per_theme.iloc[1].to_dict() == {
-        "theme_id": 1, "theme_label": "人口与托育", "n_items": 57, "items_with_targets": 30, "n_targets": 80,
-        "share_of_items": 28.8, "share_of_targets": 47.9}  # fmt: skip
+        "theme_id": 1, "theme_label": "人口与托育", "n_items": 57, "items_with_targets": 31, "n_targets": 85,
+        "share_of_items": 28.8, "share_of_targets": 49.1}  # fmt: skip
 
 
 def test_missing_input_and_unknown_docs(tmp_path, target_dir, capsys):
@@ -228,12 +233,12 @@ def test_missing_input_and_unknown_docs(tmp_path, target_dir, capsys):
 
 def test_per_document_and_findings(targets, corpus):
     docs = target_summary.per_document(targets, corpus.items, corpus.documents).set_index("doc_id")
-    assert docs.loc["wanzhou-2024", ["n_items", "items_with_targets", "n_targets"]].tolist() == [57, 30, 80]
-    assert docs.loc["qingdao-2021", ["n_targets", "n_benchmark"]].tolist() == [30, 3]
-    assert docs.n_targets.sum() == 167
+    assert docs.loc["wanzhou-2024", ["n_items", "items_with_targets", "n_targets"]].tolist() == [57, 31, 85]
+    assert docs.loc["qingdao-2021", ["n_targets", "n_benchmark"]].tolist() == [31, 3]
+    assert docs.n_targets.sum() == 173
     findings = target_summary.key_findings(targets, corpus.items, corpus.documents)
     assert len(findings) == 3
-    assert findings[0].startswith("5 份文件共 167 个量化目标，198 条要点中 70 条（35%）含至少一个目标")
+    assert findings[0].startswith("5 份文件共 173 个量化目标，198 条要点中 71 条（36%）含至少一个目标")
     assert "「每千人口托位数」：青岛市 2024 ≥4个、池州市 2024 ≥4.3个、万州区 2024 ≥4.5个" in findings[1]
 
 
@@ -264,10 +269,138 @@ def test_phrasing_beyond_the_seed_corpus():
     text = "到2025年，全市人均预期寿命达到80.5岁以上，婴儿死亡率、5岁以下儿童死亡率分别控制在4‰、6‰以下。"
     assert [(t["indicator"], t["value"], t["unit"], t["comparator"], t["deadline"]) for t in extract_targets(text)] == [
         ("人均预期寿命", "80.5", "岁", "≥", "到2025年"),
-        ("婴儿死亡率、5岁以下儿童死亡率", "4", "‰", "≤", "到2025年"),
-        ("婴儿死亡率、5岁以下儿童死亡率", "6", "‰", "≤", "到2025年"),
+        ("婴儿死亡率", "4", "‰", "≤", "到2025年"),
+        ("5岁以下儿童死亡率", "6", "‰", "≤", "到2025年"),
     ]
     assert simple("二级以上公立医院电子病历应用水平平均达到4级以上") == [("二级以上公立医院电子病历应用水平平均", "4", "级", "≥")]
     assert simple("医疗卫生机构床位数达到6.5万张，承诺办结时限压缩至5个工作日。") == [
         ("医疗卫生机构床位数", "6.5", "万张", "≥"), ("承诺办结时限", "5", "个工作日", "≤")]  # fmt: skip
     assert simple("为65岁以上老年人免费提供健康体检，0-6岁儿童健康管理率达到90%以上。") == [("0-6岁儿童健康管理率", "90", "%", "≥")]
+
+
+# --- issue 13.4: targets as commitments; every rule with a positive and a negative case (invented sentences) ---
+
+
+def one(text: str, year: int | None = 2025, kind: str = "task", **fields) -> list[tuple]:
+    """Selected fields of each value extracted from ``text``."""
+    names = list(fields) or ["indicator", "value", "unit", "comparator", "status"]
+    return [tuple(t[n] for n in names) for t in extract_targets(text, year, kind)]
+
+
+def test_status_review_section_is_achieved_task_section_is_target():
+    text = "全市新增家庭医生团队40个。"
+    assert one(text, kind="review", status=1) == [("achieved",)]
+    assert one(text, kind="task", status=1) == [("target",)]
+
+
+def test_status_past_tense_markers():
+    assert one("全市已建成社区医院12家。", status=1) == [("achieved",)]
+    assert one("全市建成了社区医院12家。", status=1) == [("achieved",)]
+    assert one("2024年全市完成筛查1.2万人。", year=2025, status=1) == [("achieved",)]
+    # negatives: 已 qualifying a group, a base year of comparison, a future year
+    assert one("已纳入管理的患者规范管理率达到80%。", status=1) == [("target",)]
+    assert one("居民健康素养水平比2020年提升2个百分点。", year=2025, status=1) == [("target",)]
+    assert one("2026年全市完成筛查1.5万人。", year=2025, status=1) == [("target",)]
+    assert one("门诊人次较上年增长10%。", status=1) == [("target",)]
+
+
+def test_status_baseline():
+    assert one("截至目前全市共有养老机构120家，年内新增医养结合床位800张。", status=1) == [("baseline",), ("target",)]
+    assert one("托位由目前的3000个增加到4500个。", status=1) == [("baseline",), ("target",)]
+    assert one("年内新增医养结合床位800张。", status=1) == [("target",)]
+
+
+def test_corpus_status_uses_section_kind_and_year_when_present():
+    items = pd.DataFrame({"doc_id": ["p"] * 3, "item_id": ["p-1", "p-2", "p-3"], "section_kind": ["review", "task", ""],
+                          "text": ["建成社区医院12家。", "建成社区医院12家。", "2024年建成社区医院12家。"]})  # fmt: skip
+    documents = pd.DataFrame({"doc_id": ["p"], "year": [2025]})
+    assert extract_corpus_targets(items, documents=documents).status.tolist() == ["achieved", "target", "achieved"]
+    assert extract_corpus_targets(items.drop(columns="section_kind")).status.tolist() == ["target", "target", "target"]
+
+
+def test_counts_use_targets_only():
+    targets = pd.DataFrame({"doc_id": ["d"] * 3, "is_benchmark": [False, False, True], "status": ["target", "achieved", "target"]})
+    assert len(target_summary.own_targets(targets)) == 1
+
+
+def test_lists_split_with_fenbie_yici_ge_jun():
+    assert one("家庭医生全人群、重点人群签约服务覆盖率分别达到39%、79%", indicator=1, value=1) == [
+        ("家庭医生全人群签约服务覆盖率", "39"), ("家庭医生重点人群签约服务覆盖率", "79")]  # fmt: skip
+    assert one("城市、农村孕产妇系统管理率依次不低于92%、88%。", indicator=1, value=1) == [
+        ("城市孕产妇系统管理率", "92"), ("农村孕产妇系统管理率", "88")]  # fmt: skip
+    assert one("艾滋病、梅毒和乙肝母婴传播阻断率均达到95%以上。", indicator=1) == [
+        ("艾滋病母婴传播阻断率",), ("梅毒母婴传播阻断率",), ("乙肝母婴传播阻断率",)]  # fmt: skip
+    assert one("单位和个人各缴纳8%。", indicator=1) == [("单位缴纳比例",), ("个人缴纳比例",)]
+
+
+def test_lists_without_a_distributive_word_stay_whole():
+    assert one("高血压、糖尿病患者规范管理率达到60%。", indicator=1) == [("高血压、糖尿病患者规范管理率",)]
+    assert one("各县区建强3所乡镇中心卫生院。", indicator=1) == [("乡镇中心卫生院",)]
+    assert one("人均预期寿命达到80岁。", indicator=1) == [("人均预期寿命",)]
+
+
+def test_names_borrow_the_measured_thing():
+    assert one("全人群接种人数达到665万以上，比例达到70%以上。", indicator=1) == [("全人群接种人数",), ("全人群接种比例",)]
+    assert one("构建“城区15分钟、乡村30分钟医疗急救圈”。", indicator=1) == [("城区医疗急救圈",), ("乡村医疗急救圈",)]
+    assert one("新增29所普惠、7所公办托育机构。", indicator=1) == [("新增普惠托育机构",), ("公办托育机构",)]
+    assert one("完成“数字影像服务改革”“检查结果互认改革”等7项改革。", indicator=1) == [("改革（数字影像服务改革等）",)]
+
+
+def test_self_contained_names_are_left_alone():
+    assert one("引培博士30名，新增入站博士后10名。", indicator=1) == [("引培博士",), ("新增入站博士后",)]
+    assert one("健康促进医院占比达到80%。", indicator=1) == [("健康促进医院占比",)]
+    assert one("完成7项改革。", indicator=1) == [("改革",)]  # no example named: nothing to borrow
+
+
+def test_unitless_index_and_rate_units():
+    assert one("健康浙江发展指数达85，群众满意度达到90。", indicator=1, value=1, unit=1) == [
+        ("健康浙江发展指数", "85", ""), ("群众满意度", "90", "")]  # fmt: skip
+    found = extract_targets("采血能力达到6万管/日，检测能力2000管/日，服务量50万人次/年，投入专项资金2000万元。")
+    assert [(t["value"], t["value_num"], t["unit"]) for t in found] == [
+        ("6", 6.0, "万管/日"), ("2000", 2000.0, "管/日"), ("50", 50.0, "万人次/年"), ("2000", 2000.0, "万元")]  # fmt: skip
+
+
+def test_numbers_without_unit_or_index_are_not_targets():
+    assert extract_targets("开通12345热线，编号为85，开展第36个爱国卫生月活动。") == []
+
+
+def test_chinese_numerals_are_normalised_quote_kept():
+    found = extract_targets("新增三个国家级重点专科，电子病历应用水平达到四级以上，门诊量提高两成，床位数翻一番。")
+    assert [(t["value"], t["value_num"], t["unit"], t["comparator"]) for t in found] == [
+        ("3", 3.0, "个", "="), ("4", 4.0, "级", "≥"), ("20", 20.0, "%", "increase"), ("100", 100.0, "%", "increase")]  # fmt: skip
+    assert [t["quote"] for t in found] == ["三个国家级重点专科", "电子病历应用水平达到四级以上", "门诊量提高两成", "床位数翻一番"]
+
+
+def test_chinese_numerals_in_names_and_plans_are_not_targets():
+    text = "实施三年行动，坚决做到“两个维护”，推动市中医医院创建三级医院，十区市推行一批试点，打造五星级村卫生室。"
+    assert extract_targets(text) == []
+
+
+def test_deadline_from_the_same_clause_or_an_opening_time():
+    assert one("到2030年，人均预期寿命达到80岁。", deadline=1) == [("到2030年",)]
+    assert one("年内不低于15%的卫生院达到推荐标准，50%达到提升标准。", deadline=1) == [("年内",), ("年内",)]
+    assert one("力争2030年前，重大慢性病过早死亡率降至12%以下。", deadline=1) == [("2030年前",)]
+
+
+def test_deadline_never_from_another_sentence_or_a_clause_inside():
+    assert one("到2025年，签约率达到80%。接种率达到90%。", deadline=1) == [("到2025年",), ("",)]
+    assert one("病房改造2025年底前完成，门诊量增长10%。", deadline=1) == [("",)]
+
+
+HELDOUT_ITEMS = REPO / "tests" / "data" / "targets_heldout_items.csv"
+HELDOUT_EXPECTED = REPO / "tests" / "data" / "targets_heldout_expected.csv"
+
+
+def test_heldout_sentences_in_new_styles():
+    """21 plan sentences written for this check (labels written before the first run), scored like the seeds."""
+    items = pd.read_csv(HELDOUT_ITEMS, dtype=str)
+    found = pd.DataFrame(
+        [{"item_id": r.item_id, **t} for r in items.itertuples() for t in extract_targets(r.text, int(r.year), r.section_kind)]
+    )
+    expected = pd.read_csv(HELDOUT_EXPECTED, dtype=str, keep_default_na=False).assign(is_benchmark=False)
+    score = score_targets(found, expected)
+    assert (score["n_expected"], score["n_found"], score["tp"]) == (37, 36, 36)
+    assert score["false_negatives"].value.tolist() == ["2"]  # 至少配备两名: a verb between 至少 and the numeral
+    assert score["status_agreement"] == 1.0 and score["deadline_agreement"] == 1.0
+    commitments = score_targets(found[found.status == "target"], expected[expected.status == "target"])
+    assert (commitments["n_expected"], commitments["tp"], commitments["n_found"]) == (28, 27, 27)

@@ -161,9 +161,9 @@ def test_read_codes_rejects_bad_files(tmp_path):
     pd.DataFrame({"item_id": ["a-1"], "code": ["中医药"]}).to_excel(tmp_path / "ok.xlsx", index=False)
     assert read_codes(tmp_path / "ok.xlsx", known).code.tolist() == ["中医药"]
     bad = {
-        "dup.csv": ("item_id,code\na-1,甲\na-1,乙\n", "item ids coded twice: a-1"),
+        "dup.csv": ("item_id,code\na-1,甲\na-1,乙\n", "1 duplicate item id"),
         "unknown.csv": ("item_id,code\nz-9,甲\n", "1 item ids not in the corpus, e.g. z-9"),
-        "cols.csv": ("item,code\na-1,甲\n", "missing item_id"),
+        "cols.csv": ("item,code\na-1,甲\n", "missing column item_id"),
         "empty.csv": ("item_id,code\na-1,\n", "has no coded items"),
     }
     for name, (text, message) in bad.items():

@@ -38,7 +38,7 @@ def test_a_cache_hit_returns_identical_tokens_without_tokenizing(tmp_path, corpu
     assert first.tokenize_many(texts, cache=cache) == expected
     assert sorted(first.seen) == sorted(set(texts))
     with sqlite3.connect(cache.path) as db:
-        assert db.execute("SELECT COUNT(*) FROM tokens").fetchone() == (len(set(texts)),)
+        assert db.execute("SELECT COUNT(*) FROM tokens_v2").fetchone() == (len(set(texts)),)
     again = CountingTokenizer.for_documents(corpus.documents)
     assert again.tokenize_many(texts, cache=cache) == expected
     assert again.seen == []
@@ -95,10 +95,37 @@ def test_an_unusable_cache_warns_and_is_skipped(tmp_path, seed, corpus):
     with pytest.warns(UserWarning, match="token cache"):
         tokens = Tokenizer.for_documents(corpus.documents).tokenize_many(texts[:3], cache=cache)
     assert tokens == expected[:3]
-    (tmp_path / "damaged").mkdir()
-    (tmp_path / "damaged" / "tokens.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.warns(UserWarning, match="token cache"):
-        assert Tokenizer.for_documents(corpus.documents).tokenize_many(texts[:3], cache=TokenCache(tmp_path / "damaged")) == expected[:3]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert Tokenizer.for_documents(corpus.documents).tokenize_many(texts[:3], cache=TokenCache(tmp_path / "fresh")) == expected[:3]
+
+
+def test_a_junk_cache_file_is_moved_aside_and_rebuilt(tmp_path, seed, corpus):
+    texts, expected = seed
+    (tmp_path / "tokens.sqlite3").write_bytes(b"this is not a database" * 100)
+    cache = TokenCache(tmp_path)
+    with pytest.warns(UserWarning, match="damaged.*rebuilt"):
+        assert Tokenizer.for_documents(corpus.documents).tokenize_many(texts[:5], cache=cache) == expected[:5]
+    assert (tmp_path / "tokens.sqlite3.broken").read_bytes().startswith(b"this is not a database")
+    with sqlite3.connect(cache.path) as db:  # the new cache holds the rows again, and is used next time
+        assert db.execute("SELECT COUNT(*) FROM tokens_v2").fetchone() == (len(set(texts[:5])),)
+    again = CountingTokenizer.for_documents(corpus.documents)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert again.tokenize_many(texts[:5], cache=cache) == expected[:5]
+    assert again.seen == []
+
+
+def test_altered_cache_rows_are_detected_dropped_and_tokenized_again(tmp_path, seed, corpus):
+    texts, expected = seed
+    cache = TokenCache(tmp_path)
+    Tokenizer.for_documents(corpus.documents).tokenize_many(texts[:5], cache=cache)
+    with sqlite3.connect(cache.path) as db:  # someone edits one row's tokens by hand
+        digest = db.execute("SELECT digest FROM tokens_v2 LIMIT 1").fetchone()[0]
+        db.execute("UPDATE tokens_v2 SET tokens = ? WHERE digest = ?", ("篡改\n结果", digest))
+    tokenizer = CountingTokenizer.for_documents(corpus.documents)
+    with pytest.warns(UserWarning, match="1 corrupt row"):
+        assert tokenizer.tokenize_many(texts[:5], cache=cache) == expected[:5]
+    assert len(tokenizer.seen) == 1
+    again = CountingTokenizer.for_documents(corpus.documents)
+    assert again.tokenize_many(texts[:5], cache=cache) == expected[:5] and again.seen == []

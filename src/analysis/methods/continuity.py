@@ -11,6 +11,9 @@ inputs; the same pass gives each base item's best match) and classified:
 * ``new``       — similarity < 0.15: nothing comparable in the base plan.
 
 Base items whose most similar compare item is below 0.15 are ``dropped``.
+Between different places (a cross-sectional comparison) the same statuses are
+``shared`` / ``related`` / ``compare_only`` / ``base_only`` (共有 / 共有（措辞不同）/
+仅见于比较组 / 仅见于基准组), see :mod:`analysis.methods.comparability`.
 Matching is many-to-one: an item split in two, or two items merged, all count
 as carried over. The thresholds come from reading the seed corpus' best-match
 pairs: Qingdao 2021 → 2024 pairs at 0.15–0.35 are the same topic carried over
@@ -28,6 +31,8 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_distances
+
+from analysis.methods.comparability import TEMPORAL, status_code
 
 CONTINUED = 0.5
 REWORDED = 0.15
@@ -72,12 +77,14 @@ def match_items(
     *,
     continued: float = CONTINUED,
     reworded: float = REWORDED,
+    kind: str = TEMPORAL,
 ) -> pd.DataFrame:
     """Match ``compare`` items to ``base`` items; one row per compare item, then one per dropped base item.
 
     ``base``/``compare`` need ``item_id`` and ``text``; the token lists align with
     their rows. Returns :data:`CONTINUITY_COLUMNS` (``similarity`` rounded to 4
-    places; for a dropped row it is the base item's best similarity to any compare item).
+    places; for a dropped row it is the base item's best similarity to any compare item);
+    ``status`` in the words of ``kind`` (temporal or cross-sectional).
     """
     docs = [*base_tokens, *compare_tokens]
     if any(docs):
@@ -111,4 +118,5 @@ def match_items(
         }
     )
     out = pd.concat([rows, gone], ignore_index=True)[CONTINUITY_COLUMNS]
+    out["status"] = [status_code(code, kind) for code in out["status"]]
     return out.round({"similarity": 4})

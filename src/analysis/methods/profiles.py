@@ -19,6 +19,7 @@ import pandas as pd
 from scipy.spatial.distance import jensenshannon
 
 from analysis.errors import InputError
+from analysis.methods.intervals import effective_n
 
 WEIGHTS = ("items", "chars")
 PROFILE_COLUMNS = ["group", "theme_id", "theme_label", "share", "n_items", "n_chars", "first_position"]
@@ -112,25 +113,8 @@ def distance_matrix(shares: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(dist, index=shares.index, columns=shares.index)
 
 
-def bootstrap_document_shares(
-    labelled: pd.DataFrame, doc_ids: Sequence[str], weight: str, n_boot: int, rng: np.random.Generator, themes: pd.DataFrame | None = None
-) -> dict[str, np.ndarray]:
-    """Bootstrap replicates of each document's theme shares: ``{doc_id: array (n_boot, n_themes)}``.
-
-    Each replicate redraws the document's items with replacement (as many as it
-    has) and recomputes the weighted shares; documents are drawn in the order of
-    ``doc_ids`` from ``rng``, so a seeded generator gives the same replicates.
-    """
-    themes = theme_table(labelled) if themes is None else themes
-    n_themes = len(themes)
-    codes_all = pd.Categorical(labelled["theme_id"], categories=themes["theme_id"]).codes
-    weights_all = item_weights(labelled, weight)
-    out = {}
-    for doc_id in doc_ids:
-        rows = np.flatnonzero(labelled["doc_id"].to_numpy() == doc_id)
-        draws = rng.integers(0, len(rows), size=(n_boot, len(rows)))
-        codes, weights = codes_all[rows][draws], weights_all[rows][draws]
-        flat = (np.arange(n_boot)[:, None] * n_themes + codes).ravel()
-        sums = np.bincount(flat, weights=weights.ravel(), minlength=n_boot * n_themes).reshape(n_boot, n_themes)
-        out[doc_id] = sums / sums.sum(axis=1, keepdims=True)
-    return out
+def effective_sizes(labelled: pd.DataFrame, weight: str = "items") -> pd.Series:
+    """Effective n of each document's shares (index ``doc_id``): its item count by items, Kish's
+    ``(Σ n_chars)² / Σ n_chars²`` by characters (:func:`analysis.methods.intervals.effective_n`)."""
+    w = pd.Series(item_weights(labelled, weight), index=labelled.index)
+    return w.groupby(labelled["doc_id"], sort=False).agg(effective_n).rename("n_eff")

@@ -25,7 +25,7 @@ LABELS = {
     "n_targets": "目标数", "targets_per_10_items": "每 10 条要点的目标数", "n_benchmark": "标杆值数",
     "theme_id": "主题编号", "theme_label": "主题", "share_of_items": "要点占比 %", "share_of_targets": "目标占比 %",
     "indicator_key": "指标", "n_docs": "文件数", "item_id": "要点 item_id", "indicator": "原文指标",
-    "target": "目标值", "deadline": "时限", "is_benchmark": "标杆值", "quote": "原文",
+    "target": "目标值", "deadline": "时限", "status": "性质", "is_benchmark": "标杆值", "quote": "原文",
 }  # fmt: skip
 
 
@@ -61,8 +61,12 @@ def load_target_data(processed: str | Path, docs: str | None = None) -> TargetDa
 
 
 def own_targets(targets: pd.DataFrame) -> pd.DataFrame:
-    """The plans' own targets (benchmark values dropped)."""
-    return targets[~targets.is_benchmark.astype(bool)]
+    """The plans' own commitments: benchmark values dropped, and achieved results and baselines
+    (``status`` other than ``target``) too when the column exists."""
+    keep = ~targets.is_benchmark.astype(bool)
+    if "status" in targets.columns:
+        keep &= targets.status.fillna("target").isin(["target", ""])
+    return targets[keep]
 
 
 def per_document(targets: pd.DataFrame, items: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
@@ -158,25 +162,40 @@ def key_findings(
     return findings
 
 
+STATUS_LABELS = {"target": "目标", "achieved": "已完成", "baseline": "基数"}
+
+
 def target_listing(targets: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
-    """Every target for reading: ``document, item_id, indicator, indicator_key, target, deadline, theme_label, is_benchmark, quote``."""
+    """Every value for reading: ``document, item_id, indicator, indicator_key, target, deadline, status, theme_label, is_benchmark, quote``.
+
+    ``status`` in Chinese (目标/已完成/基数), ``is_benchmark`` as 是/否.
+    """
+    status = targets.status if "status" in targets.columns else pd.Series("target", index=targets.index)
     out = targets.assign(
         document=targets.doc_id.map(document_labels(documents)),
         target=targets.comparator.map(COMPARATOR_PREFIX).fillna("") + targets.value + targets.unit,
+        status=status.map(STATUS_LABELS).fillna(status),
+        is_benchmark=targets.is_benchmark.astype(bool).map({True: "是", False: "否"}),
     )
-    cols = ["document", "item_id", "indicator", "indicator_key", "target", "deadline", "theme_label", "is_benchmark", "quote"]
+    cols = ["document", "item_id", "indicator", "indicator_key", "target", "deadline", "status", "theme_label", "is_benchmark", "quote"]
     return out[cols].reset_index(drop=True)
 
 
 METHOD_NOTES = [
-    "目标：阿拉伯数字书写且带单位的数值（%、‰、/10万、个百分点、个、家、所、人、名、元、分钟、分…）、比值（1:80）、"
-    "范围（1-2个）及“零死亡”类目标。不计：年龄与人群限定（65岁以上）、年份与年度区间（2023-2025年）、日期、文号与电话号码、"
-    "序数（第五届、第36个）、名称与口号（“7个一律”、5.12国际护士节、3+X、10大项目）、描述方案结构的计数（健康青岛16项行动、"
-    "5个专项行动、20条措施）及巩固既往成果的数字；汉字数字（三年行动、每季度一次、四级）不提取。",
+    "目标：阿拉伯数字书写且带单位的数值（%、‰、/10万、个百分点、个、家、所、人、名、元、分钟、管/日、万人次/年…）、比值（1:80）、"
+    "范围（1-2个）、“零死亡”类目标、指数与满意度（健康浙江发展指数达85，无单位），以及紧跟“达到/新增/建成…”的汉字数字"
+    "（新增三个 → 3个，四级以上 → ≥4级，提高两成 → +20%，翻一番 → +100%；原文见“原文”列）。不计：年龄与人群限定（65岁以上）、"
+    "年份与年度区间、日期、文号与电话号码、序数（第五届）、名称与口号（“7个一律”、3+X、三级医院）、描述方案结构的计数"
+    "（健康青岛16项行动、20条措施）及巩固既往成果的数字。",
+    "性质：工作回顾/总结部分的数值、带“已/完成了/实现了/去年/上年度”或早于文件年份的数值为“已完成”；带“基数/现有/目前/截至”"
+    "的为“基数”；其余为“目标”。目标数、共有指标和主要发现只计“目标”。",
+    "“分别/依次/各/均”列举的多个对象拆成每个对象一行，各有完整指标名（家庭医生全人群、重点人群签约服务覆盖率分别达到39%、79% → "
+    "家庭医生全人群签约服务覆盖率 ≥39%，家庭医生重点人群签约服务覆盖率 ≥79%）。时限只取同一分句或句首的时间状语，不跨句。",
     "比较符：以上/不少于/不低于/至少/达到/提高到/力争/争取 → ≥；以下/以内/不超过/控制在及时限（分钟、小时）→ ≤；"
-    "增长/再增/提升…个百分点 → 增幅（+）；其余为 =。value_num：比值 a:b 取 b/a，范围取下限，“零” 取 0，单位同 unit。",
+    "增长/再增/提升…个百分点 → 增幅（+）；其余为 =。value_num：比值 a:b 取 b/a，范围取下限，“零” 取 0，单位同 unit（6万管/日 → 6，单位 万管/日）。",
     "指标归一：去掉全市/全区等范围词、新增/建成等动作词和引号后，查可编辑的同义词表 src/analysis/data/indicator_synonyms.csv；"
-    "表外指标以归一后的短语为键。表外指标与已知指标的 TF-IDF（字符 1–3 元）相似度给出候选同义词（indicator_suggestions.csv）。",
+    "表外指标以归一后的短语为键。候选同义词（indicator_suggestions.csv）按得分排序（字符 1–3 元 TF-IDF 余弦，一方包含另一方时加 0.2），"
+    "疾病、人群、机构类型或级别不同的指标从不配对（乳腺癌早诊率 ≠ 宫颈癌早诊率）。",
     "青岛市 2021 的“标杆城市/标杆值”是标杆城市（杭州、深圳）的数值，标为 is_benchmark，不计入目标数、共有指标与主要发现。",
-    "准确度：五份种子文件的手工核对清单（tests/data/targets_checklist_*.csv）与抽取结果的精确率、召回率见 README「Targets」。",
+    "准确度（见 docs/targets.md）：五份种子文件的手工核对清单为样本内（规则据此编写）；另有自拟新句式的留出句子集与指标配对标注集。",
 ]

@@ -1,59 +1,88 @@
-"""Quantitative targets: every measurable commitment in the plan items.
+"""Quantitative targets: every measurable value in the plan items, and whether it is a commitment.
 
-:func:`extract_targets` reads one item text and returns its targets: a number
-written in digits with a unit (``75%``, ``40/10万``, ``4.5个``, ``30分钟``, ``79元``),
-a ratio (``1:80``), a range (``1-2个``, ``80元-200元/人/天``) or a zero target
-(``零死亡``), each with the measured ``indicator`` (a short phrase from the text),
-``comparator`` (``≥``, ``≤``, ``increase``, ``=``), ``deadline`` (``2021年底``,
-``12月底前``, ``年内``) and the exact ``quote``. Not targets: ages and population
-qualifiers (65岁以上), years and year spans (2023-2025年), dates, document and
-telephone numbers (no unit), ordinals (第五届, 第36个), names and slogans (“7个一律”,
-5.12国际护士节, 3+X, 10大项目), counts describing a programme's structure
-(健康青岛16项行动, 5个专项行动, 20条措施) and consolidated past results
-(巩固…12个…建设成果). Numbers after ``标杆值`` (qingdao-2021's benchmark city) are
-kept but flagged ``is_benchmark``.
+:func:`extract_targets` reads one item text and returns its values: a number
+written in digits with a unit (``75%``, ``40/10万``, ``4.5个``, ``30分钟``, ``79元``,
+rate units ``6万管/日``, ``50万人次/年``), a ratio (``1:80``), a range (``1-2个``,
+``80元-200元/人/天``), a zero target (``零死亡``), an index or score without unit
+after 指数/满意度/评分 (``健康浙江发展指数达85``) and Chinese numerals right after a
+target verb (``新增三个`` → 3 个, ``达到四级以上`` → ≥4 级, ``提高两成`` → +20 %,
+``翻一番`` → +100 %; :mod:`analysis.methods.numerals`; the original stays in ``quote``).
+Each value has its measured ``indicator`` (self-contained:
+:mod:`analysis.methods.target_names` splits 分别/依次/各/均 lists into one row per
+listed thing and completes fragments), ``comparator`` (``≥``, ``≤``, ``increase``,
+``=``), ``deadline`` (from its own clause or a time opening its sentence:
+``到2025年，…``; never from another sentence), ``status`` (``target``, ``achieved``
+or ``baseline``: :mod:`analysis.methods.target_status`) and the exact ``quote``.
+Not values: ages and population qualifiers (65岁以上), years and year spans
+(2023-2025年), dates, document and telephone numbers (no unit), ordinals (第五届,
+第36个), names and slogans (“7个一律”, 5.12国际护士节, 3+X, 10大项目, 三级医院),
+counts describing a programme's structure (健康青岛16项行动, 5个专项行动, 20条措施)
+and consolidated past results (巩固…12个…建设成果). Numbers after ``标杆值``
+(qingdao-2021's benchmark city) are kept but flagged ``is_benchmark``.
 
-``python -m analysis targets`` writes ``targets.csv`` (one row per target, with
+``python -m analysis targets`` writes ``targets.csv`` (one row per value, with
 ``indicator_key`` from :mod:`analysis.methods.indicators` and the item's theme when
-``item_themes.csv`` exists) and ``indicator_suggestions.csv``.
+``item_themes.csv`` exists) and ``indicator_suggestions.csv``; counts and
+suggestions use ``status == "target"`` only.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+from bisect import bisect_left, bisect_right
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
 
-from analysis.methods.indicators import IndicatorMatcher, load_synonyms, normalize_indicator
 from analysis.ingest.segment import SENTENCE_ENDS
+from analysis.methods.indicators import IndicatorMatcher, load_synonyms, normalize_indicator
+from analysis.methods.numerals import CN_NUM, DOUBLINGS, chinese_to_number
+from analysis.methods.target_names import complete_names, split_lists
+from analysis.methods.target_status import target_status
 from analysis.store import read_table, write_tables
 
 TARGET_COLUMNS = [
     "doc_id", "item_id", "indicator", "indicator_key", "value", "value_num", "unit", "comparator",
-    "deadline", "quote", "is_benchmark", "theme_id", "theme_label",
+    "deadline", "status", "quote", "is_benchmark", "theme_id", "theme_label",
 ]  # fmt: skip
-SUGGESTION_COLUMNS = ["indicator_key", "suggested_key", "matched_variant", "similarity", "n_targets"]
+SUGGESTION_COLUMNS = ["indicator_key", "suggested_key", "matched_variant", "similarity", "score", "n_targets"]
 
 RATE_UNITS = ["个百分点", "%", "％", "‰", "/10万", "/万"]
 TIME_UNITS = ["分钟", "小时", "个工作日", "工作日", "天"]
 #: counted things; each may carry a 万/亿 prefix (万人次, 万张, 亿元); 岁 only after a comparator (预期寿命达到80岁)
-COUNT_UNITS = "人次 场次 个 家 所 座 人 名 元 项 件 支 次 种 张 床 条 台 辆 套 场 期 户 份 倍 例 分 级 岁".split()
+COUNT_UNITS = "人次 场次 个 家 所 座 人 名 元 项 件 支 次 种 张 床 条 台 辆 套 场 期 户 份 倍 例 分 级 岁 管".split()
+#: units a value in Chinese numerals may carry (新增三个, 四级以上)
+CN_UNITS = "个 家 所 项 名 支 种 条 级 倍 座 批".split()
 _UNIT = "|".join(
     [re.escape(u) for u in sorted(RATE_UNITS + TIME_UNITS, key=len, reverse=True)]
     + [f"[万亿]?(?:{'|'.join(sorted(COUNT_UNITS, key=len, reverse=True))})", "[万亿]"]
 )
 _NUM = r"\d+(?:\.\d+)?"
+#: words that must come right before a value in Chinese numerals (新增三个, 达到四级以上; 提高两成)
+CN_VERBS = "达到 达 不少于 不低于 至少 新增 新建 建成 创建 培育 增加 增至 提高到 提升到 超过 再建 打造 建设".split()
+CHENG_VERBS = "提高 提升 增长 增加 降低 下降 减少".split()
+
+
+def _after_any(words: list[str]) -> str:
+    """A lookbehind that holds right after any of ``words`` (one fixed-width lookbehind per word)."""
+    return "(?:" + "|".join(f"(?<={re.escape(w)})" for w in words) + ")"
+
+
 TOKEN_RE = re.compile(
     rf"(?<![\d.])(?:(?P<ratio>\d+\s*[:：]\s*\d+)|(?P<range>{_NUM}(?P<inner>{_UNIT})?\s*[-—–~～]\s*{_NUM})|(?P<num>{_NUM})"
-    rf"|(?P<zero>零)(?=死亡|发生|事故|感染|病例|伤亡))"
-    rf"(?:\s?(?P<unit>(?:{_UNIT})(?:/(?:人|天|年|次))*))?(?P<suffix>及以上|以上|以下|以内|之内|内|左右)?"
+    rf"|(?P<zero>零)(?=死亡|发生|事故|感染|病例|伤亡)|(?P<double>翻[一两三]番)"
+    rf"|(?=[一二两三四五六七八九十])(?:{_after_any(CHENG_VERBS)}(?P<cheng>{CN_NUM})成(?![为果效立绩本员])"
+    rf"|{_after_any(CN_VERBS)}(?P<cn>{CN_NUM})(?=(?:{'|'.join(CN_UNITS)}))))"
+    rf"(?:\s?(?P<unit>(?:{_UNIT})(?:/(?:人|天|日|月|周|年|次|例))*))?(?P<suffix>及以上|以上|以下|以内|之内|内|左右)?"
 )
 CLAUSE_RE = re.compile(r"[，。；;！？!?：\n]|,(?!\d)|(?<!\d):(?!\d)")
 SENTENCE_RE = re.compile(f"[{re.escape(''.join(SENTENCE_ENDS))}\n]")  # the sentences of sentences.csv
-DEADLINE_RE = re.compile(r"到?\d{4}年(?:\d{1,2}月)?底前?|到\d{4}年|\d{1,2}月底前?|年底前|年内")
+DEADLINE_RE = re.compile(r"到?\d{4}年(?:\d{1,2}月)?底前?|(?:到|至)\d{4}年|\d{4}年(?:前|以前)|\d{1,2}月底前?|年底前|年内")
+#: a value without a unit that is still a target: an index or score (健康浙江发展指数达85)
+INDEX_BEFORE_RE = re.compile(r"(?:指数|满意度|评分|得分)(?:分别|均)?(?:达到|达|为|不低于|提高到|提升到|保持在)$")
 STRUCTURE_RE = re.compile(r"行动|措施")
 PAST_RE = re.compile(r"巩固|深化")
 BENCHMARK_RE = re.compile(r"标杆值|标杆城市")
@@ -63,7 +92,7 @@ _BEFORE_GE = r"不少于|不低于|至少有?|达到|达|提高到|提高至|提
 _BEFORE_LE = r"控制在|不超过|不高于|(?<!不)低于|降至|降到|降低到|下降到|降低至|压缩至|压缩到|缩短至|缩短到|减少至|减少到"
 _BEFORE_INC = r"增长|再增|增加|提高|提升"
 _TAIL_RE = re.compile(
-    rf"(?:(?:分别|(?<!平)均|各)?(?:持续)?(?:{_BEFORE_LE}|{_BEFORE_GE}|{_BEFORE_INC})|[在比较]\d{{4}}\s*年(?:基础上)?|保持|各|的|分别|(?<!平)均)$"
+    rf"(?:(?:分别|依次|(?<!平)均|各)?(?:持续)?(?:{_BEFORE_LE}|{_BEFORE_GE}|{_BEFORE_INC})|[在比较](?:\d{{4}}\s*年|上年度?|去年)(?:基础上)?|保持|各|的|分别|依次|(?<!平)均)$"
 )
 _COMPARATOR_BEFORE = [
     ("≤", re.compile(rf"(?:{_BEFORE_LE})(?:分别|均)?$")),
@@ -72,17 +101,30 @@ _COMPARATOR_BEFORE = [
 _INCREASE_BEFORE = re.compile(rf"(?:{_BEFORE_INC})$")
 _ASPIRATION_RE = re.compile(r"力争|争取")
 #: scope and modality words dropped from the start of a displayed indicator
-_LEAD_RE = re.compile(r"^(?:[、和及与“]|全力构建|全力|\d{4}年|全市|全区|全县|我市|我区|年内|到年底前|力争|确保|推动|推进|实现|争取|积极|持续|继续|进一步|全面|加快|其中|同时|并|按)")
+_LEAD_RE = re.compile(r"^(?:[、和及与“]|全力构建|全力|构建|(?:到|至)?\d{4}年(?:\d{1,2}月)?[底末]?前?|全市|全区|全县|我市|我区|年内|到年底前|力争|确保|推动|推进|实现|争取|积极|持续|继续|进一步|全面|加快|其中|同时|并|按)")
 _FOLLOW_TAIL_RE = re.compile(r"(?:等项目建设|建设取得实效|取得实效|建设)$")
 _DELTA_RE = re.compile(r"(?:新增|新建|新创建|再创建|增加)$")
 _LIST_JOINERS = "、和及与"
 
 
-def _bounds(pattern: re.Pattern, text: str, start: int, end: int) -> tuple[int, int]:
-    """Start and end of the clause/sentence of ``text`` holding ``text[start:end]``."""
-    left = max((m.end() for m in pattern.finditer(text, 0, start)), default=0)
-    right = next((m.start() for m in pattern.finditer(text, end)), len(text))
-    return left, right
+class _Spans:
+    """The clauses (or sentences) of one text: :meth:`around` gives the one holding a stretch, by bisection."""
+
+    def __init__(self, pattern: re.Pattern, text: str):
+        self.pattern, self.text = pattern, text
+
+    @cached_property
+    def _marks(self) -> tuple[list[int], list[int]]:
+        """Starts and ends of the separators (found on first use)."""
+        marks = [m.span() for m in self.pattern.finditer(self.text)]
+        return [a for a, _ in marks], [b for _, b in marks]
+
+    def around(self, start: int, end: int) -> tuple[int, int]:
+        """Start and end of the span holding ``text[start:end]``."""
+        starts, ends = self._marks
+        i = bisect_right(ends, start)  # separators ending at or before start
+        j = bisect_left(starts, end)
+        return ends[i - 1] if i else 0, starts[j] if j < len(starts) else len(self.text)
 
 
 def _in_short_quote(text: str, start: int, limit: int = 8) -> bool:
@@ -94,16 +136,19 @@ def _in_short_quote(text: str, start: int, limit: int = 8) -> bool:
     return closing >= 0 and closing - opening - 1 <= limit
 
 
-def _is_target(text: str, m: re.Match) -> bool:
+def _is_target(text: str, m: re.Match, clauses: _Spans) -> bool:
     """Whether a number token is a target (see the module docstring for what is not)."""
-    if not (m["unit"] or m["ratio"] or m["zero"]):
-        return False  # years, ages, ordinals' digits, phone and document numbers, names like 5.12 or 885
     start, end = m.start(), m.end()
+    if m["cn"] and m["unit"] == "级" and not m["suffix"]:
+        return False  # 创建三级医院: a grade in a name, not a level to reach (四级以上 is)
+    if not (m["unit"] or m["ratio"] or m["zero"] or m["double"] or m["cheng"]):
+        # years, phone numbers, 5.12 — unless an index or score (健康浙江发展指数达85)
+        return bool(m["num"]) and bool(INDEX_BEFORE_RE.search(text[max(0, start - 12) : start].strip()))
+    c_start, c_end = clauses.around(start, end)
     if text[start - 1 : start] == "第" or "+" in text[start - 1 : start] + text[end : end + 1] or "＋" in text[start - 1 : end + 1]:
         return False
     if _in_short_quote(text, start):
         return False
-    c_start, c_end = _bounds(CLAUSE_RE, text, start, end)
     if m["unit"] and m["unit"].endswith("岁") and not any(p.search(text[c_start:start]) for _, p in _COMPARATOR_BEFORE):
         return False  # an age qualifier (65岁以上老年人), not a target
     after = re.split(r"[、]", text[end:c_end], maxsplit=1)[0]
@@ -113,9 +158,15 @@ def _is_target(text: str, m: re.Match) -> bool:
 
 
 def _value(m: re.Match) -> tuple[str, float]:
-    """The value as written and its numeric form (ratio a:b → b/a, range → lower end, 零 → 0)."""
+    """The value in digits and its numeric form (ratio a:b → b/a, range → lower end, 零 → 0, 两成 → 20, 翻一番 → 100)."""
     if m["zero"]:
         return "零", 0.0
+    if m["double"] or m["cheng"]:
+        number = DOUBLINGS[m["double"]] if m["double"] else 10 * chinese_to_number(m["cheng"])
+        return f"{number:g}", number
+    if m["cn"]:
+        number = chinese_to_number(m["cn"])
+        return f"{number:g}", number
     if m["ratio"]:
         a, b = (float(x) for x in re.split(r"\s*[:：]\s*", m["ratio"]))
         return m["ratio"], b / a if a else float("nan")
@@ -152,22 +203,47 @@ def _comparator(before: str, suffix: str, unit: str, sentence_before: str) -> st
     return None
 
 
-def extract_targets(text: str) -> list[dict]:
-    """All quantitative targets of one item ``text``, in order of appearance.
+def _deadline(text: str, clause: tuple[int, int], s_start: int, start: int, year: int | None) -> str:
+    """The deadline of the value at ``start``: from its own clause, else from a clause of the same
+    sentence that opens with a time (``到2025年，…``, ``年内不低于…，…``); never from another sentence."""
+    c_start, c_end = clause
+    if "年" not in text[s_start:c_end] and "月" not in text[s_start:c_end]:
+        return ""  # every deadline names a year or a month
+    own = list(DEADLINE_RE.finditer(text, c_start, c_end))
+    if own:
+        before = [d for d in own if d.start() < start]
+        return (before[-1] if before else own[0]).group()
+    lead = re.match(r"\s*(?:力争|争取)?(\d{4})年(?=[^年底前内]|$)", text[c_start:start])
+    if lead and year is not None and int(lead.group(1)) >= year:
+        return lead.group().strip().removeprefix("力争").removeprefix("争取")
+    openings = [s_start] + [m.end() for m in CLAUSE_RE.finditer(text, s_start, c_start)]
+    for opening in reversed(openings[:-1] if openings[-1] >= c_start else openings):
+        found = DEADLINE_RE.match(re.sub(r"^(?:力争|争取)?(?:到(?=年))?", "", text[opening:c_start].strip()))
+        if found:
+            return found.group()
+    return ""
 
-    Each target is a dict with ``indicator, value, value_num, unit, comparator,
-    deadline, quote, is_benchmark``; ``quote`` is an exact substring of ``text``.
+
+def extract_targets(text: str, year: int | None = None, section_kind: str = "task") -> list[dict]:
+    """All quantitative values of one item ``text``, in order of appearance.
+
+    Each is a dict with ``indicator, value, value_num, unit, comparator,
+    deadline, status, quote, is_benchmark``; ``quote`` is an exact substring of
+    ``text``. ``year`` (the plan's year) and ``section_kind`` (``review``/``task``)
+    decide ``status`` (:mod:`analysis.methods.target_status`). Values written as a
+    分别/各/均 list give one row per listed thing (:mod:`analysis.methods.target_names`).
     """
-    tokens = [m for m in TOKEN_RE.finditer(text) if _is_target(text, m)]
+    clauses, sentences = _Spans(CLAUSE_RE, text), _Spans(SENTENCE_RE, text)
+    tokens = [m for m in TOKEN_RE.finditer(text) if _is_target(text, m, clauses)]
     targets: list[dict] = []
     for k, m in enumerate(tokens):
         start, end = m.start(), m.end()
-        unit = (m["unit"] or "").replace("％", "%")
+        unit = "%" if m["double"] or m["cheng"] else (m["unit"] or "").replace("％", "%")
         suffix = m["suffix"] or ""
         if suffix == "内" and unit not in TIME_UNITS:
             suffix, end = "", end - 1
-        c_start, c_end = _bounds(CLAUSE_RE, text, start, end)
-        s_start, _ = _bounds(SENTENCE_RE, text, start, end)
+        c_start, c_end = clauses.around(start, end)
+        s_start, _ = sentences.around(start, end)
         prev = targets[-1] if targets and targets[-1]["_end"] > c_start else None
         same_sentence = targets[-1] if targets and targets[-1]["_end"] > s_start else None
         seg_start = prev["_end"] if prev else c_start
@@ -199,12 +275,12 @@ def extract_targets(text: str) -> list[dict]:
         if source:
             indicator = indicator or source["indicator"]
             q_start = source["_quote_start"]
-        comparator = _comparator(before.strip(), suffix, unit, text[s_start:start])
+            before = source["_before"] if is_continuation else before
+        comparator = "increase" if m["double"] else _comparator(before.strip(), suffix, unit, text[s_start:start])
         if comparator is None:
-            in_list = prev is not None and before.lstrip().startswith("、")
+            in_list = prev is not None and text[seg_start:start].lstrip().startswith("、")
             inherit = in_list or (same_sentence is not None and not before_clean and same_sentence["unit"] == unit)
             comparator = same_sentence["comparator"] if inherit and same_sentence else "="
-        deadlines = DEADLINE_RE.findall(text, s_start, start)
         value, value_num = _value(m)
         targets.append(
             {
@@ -213,24 +289,38 @@ def extract_targets(text: str) -> list[dict]:
                 "value_num": value_num,
                 "unit": unit,
                 "comparator": comparator,
-                "deadline": deadlines[-1] if deadlines else "",
+                "deadline": _deadline(text, (c_start, c_end), s_start, start, year),
+                "status": target_status(text[seg_start:start], text[seg_start:stop], year, section_kind),
                 "quote": text[q_start:q_end],
                 "is_benchmark": bool(BENCHMARK_RE.search(text, 0, start)),
                 "_end": end,
                 "_quote_start": q_start,
+                "_clause": c_start,
+                "_sentence": s_start,
+                "_before": before,
+                "_before_clean": before_clean,
+                "_after": follow_clean,
             }
         )
+    targets = complete_names(split_lists(targets))
     return [{k: v for k, v in t.items() if not k.startswith("_")} for t in targets]
 
 
-def extract_corpus_targets(items: pd.DataFrame, matcher: IndicatorMatcher | None = None, progress: bool = False) -> pd.DataFrame:
+def extract_corpus_targets(
+    items: pd.DataFrame, matcher: IndicatorMatcher | None = None, progress: bool = False, documents: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Targets of every item of ``items`` (an ``items.csv`` frame) with their ``indicator_key``.
 
-    Returns :data:`TARGET_COLUMNS`, the theme columns empty; row order follows the items.
+    ``documents`` (``documents.csv``) gives each plan's year for the status rule;
+    ``items.section_kind`` (``review``/``task``; absent or empty = ``task``) marks
+    review sections. Returns :data:`TARGET_COLUMNS`, the theme columns empty; row order follows the items.
     """
+    years = {} if documents is None else dict(zip(documents.doc_id, documents.year.astype(int)))
+    kinds = items["section_kind"].fillna("") if "section_kind" in items.columns else pd.Series("", index=items.index)
     rows = []
-    for item in tqdm(items.itertuples(), total=len(items), desc="targets", unit="item", disable=not progress):
-        rows.extend({"doc_id": item.doc_id, "item_id": item.item_id, **t} for t in extract_targets(item.text))
+    for item, kind in tqdm(zip(items.itertuples(), kinds), total=len(items), desc="targets", unit="item", disable=not progress):
+        found = extract_targets(item.text, years.get(item.doc_id), kind or "task")
+        rows.extend({"doc_id": item.doc_id, "item_id": item.item_id, **t} for t in found)
     frame = pd.DataFrame(rows, columns=TARGET_COLUMNS)
     frame["indicator_key"] = (matcher or IndicatorMatcher()).predict(frame.indicator)
     frame["is_benchmark"] = frame.is_benchmark.astype(bool)
@@ -262,8 +352,9 @@ def build_targets(
     """
     items = read_table(processed, "items")
     matcher = IndicatorMatcher(load_synonyms(synonyms))
-    targets = attach_themes(extract_corpus_targets(items, matcher, progress), read_item_themes(processed))
-    own = targets[~targets.is_benchmark]
+    found = extract_corpus_targets(items, matcher, progress, read_table(processed, "documents"))
+    targets = attach_themes(found, read_item_themes(processed))
+    own = targets[~targets.is_benchmark & (targets.status == "target")]
     suggestions = matcher.fit(own.indicator).suggest(own.indicator)
     counts = own.indicator_key.value_counts()
     suggestions["n_targets"] = suggestions.indicator_key.map(counts).fillna(0).astype(int)
@@ -280,12 +371,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the targets step: write targets.csv and indicator_suggestions.csv."""
     targets, suggestions = build_targets(args.processed, args.synonyms, progress=True)
     write_tables({"targets": targets, "indicator_suggestions": suggestions}, args.processed)
-    own = targets[~targets.is_benchmark]
+    own = targets[~targets.is_benchmark & (targets.status == "target")]
     for doc_id, group in own.groupby("doc_id", sort=False):
         print(f"{doc_id:<16} {len(group):>4} targets in {group.item_id.nunique():>3} items")
     shared = own.groupby("indicator_key").doc_id.nunique()
     print(
-        f"{len(own)} targets ({targets.is_benchmark.sum()} benchmark values flagged), "
+        f"{len(own)} targets ({targets.is_benchmark.sum()} benchmark values flagged, "
+        f"{(targets.status == 'achieved').sum()} achieved and {(targets.status == 'baseline').sum()} baseline values kept apart), "
         f"{own.indicator_key.nunique()} indicators, {(shared >= 2).sum()} shared by 2+ documents, "
         f"{len(suggestions)} synonym suggestions"
     )
@@ -305,7 +397,7 @@ def score_targets(found: pd.DataFrame, expected: pd.DataFrame) -> dict:
     """Precision and recall of ``found`` targets against an ``expected`` check list.
 
     Both frames have ``item_id, value, unit`` (plus ``indicator, comparator,
-    deadline, is_benchmark``); a found target matches an expected one with the
+    deadline, is_benchmark``, optionally ``status``); a found target matches an expected one with the
     same item, value as written and unit (each used once). Returns counts,
     ``precision``, ``recall``, the agreement rates of the other fields over the
     matches, and the unmatched rows as ``false_positives`` / ``false_negatives``.
@@ -331,6 +423,7 @@ def score_targets(found: pd.DataFrame, expected: pd.DataFrame) -> dict:
         "indicator_agreement": rate(pd.Series([_same_indicator(a, b) for a, b in zip(matched.indicator, matched.indicator_expected)], dtype=bool)),
         "deadline_agreement": rate(matched.deadline == matched.deadline_expected),
         "benchmark_agreement": rate(matched.is_benchmark.astype(bool) == matched.is_benchmark_expected.astype(bool)),
+        "status_agreement": rate(matched.status == matched.status_expected) if "status_expected" in matched else float("nan"),
         "false_positives": both.loc[both._merge == "left_only", keys + ["indicator", "quote"]].reset_index(drop=True),
         "false_negatives": both.loc[both._merge == "right_only", keys + ["indicator_expected"]].reset_index(drop=True),
         "disagreements": matched.loc[

@@ -16,10 +16,9 @@ import pandas as pd
 from analysis.methods.theme_discovery import N_RUNS, nmf_labels, pairwise_ari
 from analysis.methods.theme_eval import agreement, label_agreement
 from analysis.methods.theme_lexicon import OTHER, load_lexicon, one_plan_terms, without_terms
+from analysis.methods.validation import OTHER_ALIASES
 from analysis.methods.themes import find_themes
 
-#: Reference labels read as "fits no theme".
-OTHER_ALIASES = ("其他", "未归类", "其他/未归类", OTHER)
 METRICS = ("accuracy", "nmi", "ari")
 
 

@@ -18,35 +18,23 @@ from sklearn.linear_model import LogisticRegression
 
 from analysis.errors import InputError
 from analysis.methods.theme_eval import label_agreement
+from analysis.methods.validation import read_labels
 
 
 def read_codes(path: str | Path, known_items: pd.Series) -> pd.DataFrame:
-    """``item_id, code`` rows of a CSV/XLSX coding file (empty codes dropped).
+    """``item_id, code`` rows of a coding file (:func:`analysis.methods.validation.read_labels`), empty codes dropped.
 
-    Raises :class:`InputError` naming the file when it is missing or unreadable, lacks
-    the two columns, has no codes, repeats an item id or names items not in ``known_items``.
+    Raises :class:`InputError` naming the file for what ``read_labels`` rejects, when no
+    item has a code, or when item ids are not in ``known_items``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "label file not found")
-    try:
-        frame = pd.read_excel(path, dtype=str) if path.suffix.lower() in (".xlsx", ".xls") else pd.read_csv(path, dtype=str)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise InputError(path, f"cannot read the label file ({exc})") from exc
-    missing = {"item_id", "code"} - set(frame.columns)
-    if missing:
-        raise InputError(path, f"needs columns item_id and code; missing {', '.join(sorted(missing))}")
-    frame = frame[["item_id", "code"]].fillna("").apply(lambda col: col.str.strip())
-    frame = frame[frame.code != ""]
+    frame = read_labels(path)[["item_id", "code"]]
+    frame = frame[frame.code != ""].reset_index(drop=True)
     if frame.empty:
         raise InputError(path, "has no coded items (the code column is empty)")
-    repeated = frame.item_id[frame.item_id.duplicated()].unique()
-    if len(repeated):
-        raise InputError(path, f"item ids coded twice: {', '.join(repeated[:5])}")
     unknown = sorted(set(frame.item_id) - set(known_items))
     if unknown:
         raise InputError(path, f"{len(unknown)} item ids not in the corpus, e.g. {', '.join(unknown[:5])}")
-    return frame.reset_index(drop=True)
+    return frame
 
 
 class CodedThemes(ClassifierMixin, BaseEstimator):
