@@ -10,13 +10,12 @@ import sys
 
 import numpy as np
 import pandas as pd
-import pytest
 import scipy.sparse as sp
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 
-from analysis.methods import themes
+from analysis.methods import theme_discovery
 from analysis.methods.continuity import _nearest
 from analysis.methods.profiles import attention_profiles
 from conftest import REPO
@@ -61,28 +60,11 @@ def test_silhouette_is_exact_below_the_limit_and_a_seeded_sample_above(monkeypat
     rng = np.random.default_rng(2)
     X = normalize(rng.random((300, 8)))
     labels = rng.integers(0, 4, 300)
-    assert themes.silhouette(X, labels) == silhouette_score(X, labels, metric="cosine")
-    monkeypatch.setattr(themes, "SILHOUETTE_MAX_UNITS", 100)
-    sampled = themes.silhouette(X, labels, seed=5)
+    assert theme_discovery.silhouette(X, labels) == silhouette_score(X, labels, metric="cosine")
+    monkeypatch.setattr(theme_discovery, "SILHOUETTE_MAX_UNITS", 100)
+    sampled = theme_discovery.silhouette(X, labels, seed=5)
     assert sampled == silhouette_score(X, labels, metric="cosine", sample_size=100, random_state=5)
-    assert sampled == themes.silhouette(X, labels, seed=5) != themes.silhouette(X, labels, seed=6)
-
-
-@pytest.fixture(scope="module")
-def result(corpus):
-    return themes.find_themes(corpus.items, corpus.documents, stability_seeds=2)
-
-
-def test_theme_map_samples_large_corpora(result, monkeypatch):
-    full = themes.theme_map(result)
-    assert len(full) == len(result.model.labels_)
-    monkeypatch.setattr(themes, "MAP_MAX_UNITS", 120)
-    monkeypatch.setattr(themes, "MAP_EXACT_MAX", 50)  # Barnes–Hut for the sample
-    sample = themes.theme_map(result)
-    assert len(sample) == 120 and sample.item_id.is_unique and set(sample.item_id) <= set(full.item_id)
-    assert sample.item_id.tolist() == themes.theme_map(result).item_id.tolist()  # the same sample every time
-    joined = sample.merge(full[["item_id", "theme_id"]], on="item_id", suffixes=("", "_full"))
-    assert (joined.theme_id == joined.theme_id_full).all() and np.isfinite(sample[["x", "y"]]).all().all()
+    assert sampled == theme_discovery.silhouette(X, labels, seed=5) != theme_discovery.silhouette(X, labels, seed=6)
 
 
 def test_benchmark_runs_on_the_seed_corpus():

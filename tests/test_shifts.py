@@ -312,7 +312,7 @@ def test_cli_writes_one_folder_per_comparison(folder, capsys):
     assert set(read_table(xian, "continuity").status) <= {"shared", "related", "compare_only", "base_only"}
     # no theme of Xi'an differs beyond noise: the first finding says so, naming no theme
     assert info["n_significant"] == int(xian_shifts.significant.sum()) == 0
-    assert info["findings"][0].endswith("无主题的占比差异超出抽样误差（16 个主题均不显著）。")
+    assert info["findings"][0].endswith(f"无主题的占比差异超出抽样误差（{len(xian_shifts)} 个主题均不显著）。")
     assert not any("新增" in f or "消失" in f for f in info["findings"])
 
     shares = read_table(qingdao, "shares")

@@ -197,7 +197,7 @@ def test_validate_round_trip_from_the_sampled_workbook(themed, tmp_path, capsys)
     assert sum(s["support"] for s in figures["per_theme"].values()) == 28
     confusion = pd.read_csv(out / "confusion.csv", index_col="coder")
     assert confusion.to_numpy().sum() == 28 and np.trace(confusion.to_numpy()) == 25
-    assert list(confusion.index) == list(confusion.columns) and set(confusion.index) <= set(themes.theme_label)
+    assert list(confusion.index) == list(confusion.columns) and set(confusion.index) <= {*themes.theme_label, "其他（未归类）"}
     printed = capsys.readouterr().out
     assert "n=28 coded items" in printed and "2 blank" in printed and len(printed.splitlines()) <= 25
     before = (out / "validation.json").read_bytes()

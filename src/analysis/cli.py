@@ -21,7 +21,7 @@ STEPS: dict[str, tuple[str, str]] = {
     "run": ("analysis.pipeline", "run the whole pipeline (ingest → themes → targets → trends → reports), skipping steps whose inputs are unchanged"),
     "add": ("analysis.ingest.metadata", "append a raw document's row to the manifest (proposed values filled in)"),
     "ingest": ("analysis.ingest.build", "parse the raw documents listed in the manifest into processed tables"),
-    "themes": ("analysis.methods.themes", "cluster plan items into named health-policy themes (item_themes.csv, themes.csv)"),
+    "themes": ("analysis.methods.themes", "assign plan items to named health-policy themes: guided, discovery or trained (item_themes.csv, themes.csv)"),
     "sample": ("analysis.methods.sampling", "draw a seeded sample of items, stratified by theme and document, for hand coding (xlsx or csv)"),
     "validate": ("analysis.methods.validation", "compare hand codes with the themes: kappa, accuracy, NMI, ARI, per theme (validation.json, confusion.csv)"),
     "targets": ("analysis.methods.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),

@@ -29,12 +29,11 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.methods.corpus import document_labels
-from analysis.methods.themes import LEXICON_FILE
+from analysis.methods.theme_lexicon import LEXICON_FILE, OTHER
 from analysis.paths import processed_dir
 from analysis.store import read_table, read_yaml, write_text_atomic
 
 #: The code every coder may use for an item that fits no theme.
-OTHER = "其他（未归类）"
 #: Columns of the coding sheet; ``item_id`` and ``code`` are what ``validate`` reads back.
 CODING_COLUMNS = ["item_id", "文件", "节", "事项", "code", "备注"]
 #: Columns of the codebook sheet.

@@ -59,7 +59,8 @@ COLUMN_NAMES = {
     "n_eff": "有效样本量", "first_year": "起始年份", "last_year": "结束年份", "n_years": "年份数", "first_share": "起始占比",
     "last_share": "结束占比", "slope_pp": "每年变化（百分点）", "monotone": "是否单调",
     "score": "得分", "section_kind": "节的类型", "coverage": "文本覆盖率", "dropped_unclassified": "未归类丢弃字数",
-    "confidence": "置信度",
+    "confidence": "置信度", "evidence": "关键词证据", "mean_confidence": "平均置信度", "probability": "概率",
+    "candidate_id": "候选编号", "item_ids": "事项编号",
 }  # fmt: skip
 #: Sheet name and one-line description of each known table (file stem).
 TABLES = {
@@ -68,6 +69,8 @@ TABLES = {
     "sentences": ("句子", "每个句子一行（事项切分成句）"),
     "item_themes": ("事项主题", "每条事项所属的主题"),
     "themes": ("主题", "每个主题一行：规模、代表词、来源集中度"),
+    "theme_probabilities": ("主题概率", "每条事项最可能的三个主题及其概率"),
+    "theme_candidates": ("候选新主题", "未归类事项再分组得到的候选主题与代表词"),
     "targets": ("量化目标", "从事项中抽取的量化目标，每个目标一行"),
     "indicator_suggestions": ("指标归并建议", "未归并指标的相近写法建议"),
     "shifts": ("占比变化", "每个主题一行：两组占比、差值与 95% Newcombe 区间、校正后检验"),
