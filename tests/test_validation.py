@@ -243,8 +243,9 @@ def test_validate_rejects_an_xlsx_without_the_code_column(themed, tmp_path, caps
 
 def test_held_out_plan_coded_before_the_model_ran(tmp_path):
     # tests/data/validation: an invented plan (云溪市 2025, 36 items) the lexicon's author never saw, coded
-    # item by item from the theme names while it was written, before any model output was seen. Item 36
-    # (regional cooperation) is coded 其他（未归类）: the codebook had no such theme. Measured: 35 of 36 agree.
+    # item by item from the theme names while it was written, before any model output was seen. When the
+    # codebook split 安全生产与综合保障 and added 区域协同与对外合作, items 35 and 36 were recoded by those
+    # definitions (35 → 安全生产与信访稳定, 36 → 区域协同与对外合作; 36 had been 其他（未归类）).
     import shutil
 
     raw = tmp_path / "raw"

@@ -55,10 +55,10 @@ COLUMN_NAMES = {
     "side": "一方", "rank": "名次", "term": "词语", "z": "z 值", "log_odds": "对数优势比", "n_base": "基准词频",
     "n_compare": "比较词频", "items_base": "基准事项数", "items_compare": "比较事项数",
     "base_item_id": "基准事项编号", "compare_item_id": "比较事项编号", "base_text": "基准事项", "compare_text": "比较事项",
-    "p_value": "p 值", "q_value": "校正后 p 值（BH）", "significant": "是否显著", "n_items": "事项数", "n_chars_total": "字数",
+    "p_value": "p 值", "q_value": "校正后 p 值（BH）", "significant": "是否显著",
     "n_eff": "有效样本量", "first_year": "起始年份", "last_year": "结束年份", "n_years": "年份数", "first_share": "起始占比",
     "last_share": "结束占比", "slope_pp": "每年变化（百分点）", "monotone": "是否单调",
-    "score": "得分", "section_kind": "节的类型", "coverage": "文本覆盖率", "dropped_unclassified": "未归类丢弃字数",
+    "score": "得分", "n_body_chars": "正文字数", "section_kind": "节的类型", "coverage": "文本覆盖率", "dropped_unclassified": "未归类丢弃字数",
     "confidence": "置信度", "evidence": "关键词证据", "mean_confidence": "平均置信度", "probability": "概率",
     "candidate_id": "候选编号", "item_ids": "事项编号",
 }  # fmt: skip
