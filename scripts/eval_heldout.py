@@ -110,7 +110,8 @@ def model_themes(item_themes: pd.DataFrame) -> pd.Series:
 
 
 def agreement(truth: pd.Series, predicted: pd.Series) -> dict:
-    """Accuracy (with Wilson 95% interval), Cohen's κ, NMI and ARI of two aligned label series."""
+    """Accuracy (Wilson 95% interval), Cohen's κ, NMI and ARI of two aligned label series; no model theme is a miss."""
+    predicted = predicted.fillna("（无主题）")
     n, hits = len(truth), int((truth.values == predicted.values).sum())
     low, high = wilson(hits, n)
     return {
@@ -124,10 +125,15 @@ def agreement(truth: pd.Series, predicted: pd.Series) -> dict:
 
 
 def target_rows(targets: pd.DataFrame) -> pd.DataFrame:
-    """Counted targets (``status == "target"`` when the column exists) with ``doc_id, item_id, indicator, value, unit, comparator``."""
+    """Counted targets (``status == "target"`` if that column exists): ``doc_id, item_id, indicator, value, unit, comparator``."""
     if "status" in targets.columns:
         targets = targets[targets.status == "target"]
     return targets[["doc_id", "item_id", "indicator", "value", "unit", "comparator"]].reset_index(drop=True)
+
+
+def in_plans(found: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``found`` from the plans that ``expected`` covers, renumbered from 0."""
+    return found[found.doc_id.isin(expected.doc_id.unique())].reset_index(drop=True)
 
 
 def overlap(a: str, b: str) -> int:
@@ -248,11 +254,10 @@ def evaluate(processed: Path) -> None:
     print_themes("in-sample (5 seed plans, checkset)", agreement(checkset.theme, checkset.item_id.map(predicted)))
 
     print(f"\nTargets (same plan, same value, indicators sharing ≥{MIN_OVERLAP} characters)")
-    held = heldout_targets(items)
-    held_scores = target_scores(found[found.doc_id.isin(held.doc_id.unique())].reset_index(drop=True), held)
+    held, seeds = heldout_targets(items), seed_targets()
+    held_scores = target_scores(in_plans(found, held), held)
     print_targets("held-out (6 invented plans)", held_scores)
-    seeds = seed_targets()
-    print_targets("in-sample (5 seed check lists)", target_scores(found[found.doc_id.isin(seeds.doc_id.unique())].reset_index(drop=True), seeds))
+    print_targets("in-sample (5 seed check lists)", target_scores(in_plans(found, seeds), seeds))
     with pd.option_context("display.width", 200, "display.max_colwidth", 40, "display.max_rows", 80):
         print("\nHeld-out targets missed:\n" + held_scores["missed"].to_string(index=False))
         print("\nHeld-out targets found but not labelled:\n" + held_scores["extra"].to_string(index=False))

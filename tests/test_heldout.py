@@ -76,11 +76,15 @@ def test_target_labels_point_at_items_whose_text_holds_the_value(items):
 
 
 def test_target_matching_pairs_by_plan_value_and_indicator_overlap(eval_script):
-    expected = pd.DataFrame({"doc_id": ["a", "a", "b"], "item_id": ["a-1", "a-2", "b-1"], "indicator": ["签约率", "托位数", "治疗率"],
-                             "value": ["70", "4", "90"], "unit": ["%", "个", "%"], "comparator": ["≥", "≥", "≥"]})  # fmt: skip
-    found = pd.DataFrame({"doc_id": ["a", "a", "b", "b"], "item_id": ["a-1", "a-2", "b-1", "b-2"],
-                          "indicator": ["重点人群签约率", "托位", "成功治疗率", "接种率"],
-                          "value": ["70.0", "5", "90", "90"], "unit": ["%", "个", "%", "%"], "comparator": ["≥", "≥", "=", "≥"]})  # fmt: skip
+    expected = pd.DataFrame({
+        "doc_id": ["a", "a", "b"], "item_id": ["a-1", "a-2", "b-1"], "indicator": ["签约率", "托位数", "治疗率"],
+        "value": ["70", "4", "90"], "unit": ["%", "个", "%"], "comparator": ["≥", "≥", "≥"],
+    })  # fmt: skip
+    found = pd.DataFrame({
+        "doc_id": ["a", "a", "b", "b"], "item_id": ["a-1", "a-2", "b-1", "b-2"],
+        "indicator": ["重点人群签约率", "托位", "成功治疗率", "接种率"],
+        "value": ["70.0", "5", "90", "90"], "unit": ["%", "个", "%", "%"], "comparator": ["≥", "≥", "=", "≥"],
+    })  # fmt: skip
     scores = eval_script.target_scores(found, expected)
     assert (scores["tp"], scores["precision"], scores["recall"]) == (2, 0.5, 2 / 3)
     assert scores["comparator_agreement"] == 0.5
