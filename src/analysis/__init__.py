@@ -4,4 +4,4 @@ Pipeline: ``data/raw`` (originals + manifest.csv) -> ``ingest`` -> ``data/proces
 -> themes / shifts / targets -> parameterized notebooks -> ``reports/``.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
