@@ -14,7 +14,7 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from analysis import cli
-from analysis.report import html, index, runner
+from analysis.report import html, index, runner, worker
 from analysis.errors import InputError
 from conftest import REPO, write_notebook
 
@@ -55,13 +55,13 @@ def test_failing_jobs_do_not_stop_the_others(first_run):
     results, _, out = first_run
     assert {n: r.status for n, r in results.items()} == {"good": "ok", "bad": "failed", "missing": "failed", "typo": "failed"}
     assert results["good"].finding == "发现一：甲 <b>粗</b>" and results["good"].title == "测试报告 甲"
-    assert results["bad"].error == "ValueError: 故意失败 on purpose (cell [4])"  # In [4]: the injected parameters cell counts
+    assert results["bad"].error == "ValueError: 故意失败 on purpose (cell 4)"  # cell 4 of the executed notebook: the injected parameters cell counts
     assert results["missing"].error == "notebook not found: nb/missing.ipynb (listed in reports.yml)"
     assert results["typo"].error.startswith("parameter(s) lable not in the parameters cell of nb/good.ipynb (has: label, processed)")
     state = json.loads((out / "state.json").read_text(encoding="utf-8"))["jobs"]
     assert state["good"]["status"] == "ok" and state["bad"]["status"] == "failed"
     table = runner.summary_table(list(results.values()), out)
-    assert re.search(r"^bad +failed .*ValueError: 故意失败 on purpose \(cell \[4\]\) → .*bad\.ipynb$", table, re.M)
+    assert re.search(r"^bad +failed .*ValueError: 故意失败 on purpose \(cell 4\) → .*bad\.ipynb$", table, re.M)
     assert table.splitlines()[-1].startswith("4 reports: 1 ok, 0 skipped (unchanged), 3 failed")
 
 
@@ -153,7 +153,7 @@ def test_cli_exit_codes_and_summary(first_run, capsys):
     [
         ("jobs: [a, b]\n", "expected a mapping 'jobs:'"),
         ("jobs:\n  a: {parameters: {}}\n", "job 'a' needs 'notebook: path/to/notebook.ipynb'"),
-        ("jobs:\n  a b: {notebook: x.ipynb}\n", "job name 'a b' must be"),
+        ("jobs:\n  a b: {notebook: x.ipynb}\n", "report name 'a b' must be"),
         ("jobs:\n  a: {notebook: x.ipynb, params: {}}\n", "job 'a' has unknown key(s) params"),
         ("jobs:\n  a: {notebook: x.ipynb, parameters: [1]}\n", "'parameters' must be a mapping"),
         ("jobs: {a: [\n", "not valid YAML"),
@@ -167,23 +167,25 @@ def test_malformed_configuration_names_file_and_reason(tmp_path, text, reason):
     assert str(config) in str(info.value)
 
 
-def test_shipped_jobs_match_their_notebooks_parameters():
-    jobs = {j.name: j for j in runner.load_jobs(REPO / "reports.yml")}
-    assert {"corpus", "themes", "shifts-qingdao-2021-vs-2024", "targets"} <= set(jobs)
-    vs_rest = [j for n, j in jobs.items() if n.startswith("shifts-2024-")]
+def test_shipped_jobs_match_their_notebooks_parameters(processed):
+    jobs = {j.name: j for j in runner.load_jobs(REPO / "reports.yml", processed)}
+    assert {"corpus", "themes", "targets", "shifts-qingdao-2021-to-qingdao-2024"} <= set(jobs)
+    assert {f"profile-{d}" for d in ("qingdao-2021", "qingdao-2024", "chizhou-2024", "xian-2024", "wanzhou-2024")} <= set(jobs)
+    vs_rest = [j for n, j in jobs.items() if n.endswith("-vs-rest")]
     assert sorted(j.parameters["compare"] for j in vs_rest) == [f"year=2024,city={c}" for c in sorted(["青岛市", "池州市", "西安市", "万州区"])]
     assert all(j.parameters["base"] == j.parameters["compare"].replace("city=", "city!=") for j in vs_rest)
+    assert jobs["shifts-qingdao-2021-to-qingdao-2024"].parameters["base"] == "city=青岛市,year=2021"
     for job in jobs.values():
         if job.path.is_file():
-            names = runner.parameter_names(nbformat.read(job.path, as_version=4))
+            names = worker.parameter_names(nbformat.read(job.path, as_version=4))
             assert set(job.parameters) <= names, job.name
 
 
 def test_parameter_names_reads_the_tagged_cell(tmp_path):
     nb = nbformat.read(write_notebook(tmp_path / "n.ipynb", "a = 1\nb: int = 2  # note\nc, d = 3, 4", "e = 5"), as_version=4)
-    assert runner.parameter_names(nb) == {"a", "b"}
+    assert worker.parameter_names(nb) == {"a", "b"}
     nb.cells[0].metadata["tags"] = []
-    assert runner.parameter_names(nb) is None
+    assert worker.parameter_names(nb) is None
 
 
 def test_index_escapes_and_marks_jobs_never_run():

@@ -21,6 +21,7 @@ STEPS: dict[str, tuple[str, str]] = {
     "targets": ("analysis.methods.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
     "shifts": ("analysis.methods.shifts", "compare theme shares, distinctive terms and item continuity between two groups of plans"),
     "reports": ("analysis.report.runner", "run the report notebooks of reports.yml (papermill) into standalone HTML in reports/"),
+    "report": ("analysis.report.adhoc", "render one notebook with -p NAME VALUE parameters into a standalone HTML file"),
 }
 
 
