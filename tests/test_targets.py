@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from analysis import cli
 from analysis.methods import target_summary
 from analysis.errors import InputError
 from analysis.methods.indicators import IndicatorMatcher, load_synonyms, normalize_indicator
+from analysis.methods.numerals import CN_NUM
 from analysis.store import read_table
 from analysis.methods.targets import TARGET_COLUMNS, extract_corpus_targets, extract_targets, score_targets
 
@@ -59,7 +61,7 @@ def test_checklists_cover_the_dense_documents(targets):
     expected = pd.concat([checklist(p) for p in CHECKLISTS])
     assert {"wanzhou-2024", "chizhou-2024", "qingdao-2021"} <= {p.stem.removeprefix("targets_checklist_") for p in CHECKLISTS}
     score = score_targets(targets, expected)
-    assert score["n_expected"] == 170
+    assert score["n_expected"] == 176
     assert score["precision"] >= 0.95 and score["recall"] >= 0.95
 
 
@@ -100,10 +102,10 @@ def test_numeric_forms_deadlines_and_quotes():
     assert extract_targets("基层精防人员与患者比例达1:80")[0]["value_num"] == 80.0
 
 
-def test_list_values_share_indicator_and_comparator():
+def test_list_values_split_into_self_contained_indicators():
     found = extract_targets("二级、三级医院预约诊疗率分别达40%、60%，数字医学影像调阅量达50万次、上传完整率95%。")
     assert [(t["indicator"], t["value"], t["comparator"]) for t in found] == [
-        ("二级、三级医院预约诊疗率", "40", "≥"), ("二级、三级医院预约诊疗率", "60", "≥"),
+        ("二级医院预约诊疗率", "40", "≥"), ("三级医院预约诊疗率", "60", "≥"),
         ("数字医学影像调阅量", "50", "≥"), ("上传完整率", "95", "≥")]  # fmt: skip
     assert found[1]["quote"] == "二级、三级医院预约诊疗率分别达40%、60%"
 
@@ -133,8 +135,10 @@ def test_benchmark_values_are_flagged_not_dropped(targets):
 
 def test_quotes_are_exact_substrings_of_the_item(corpus, targets):
     text = corpus.items.set_index("item_id").text
-    assert len(targets) == 170
-    assert all(q in text[i] and v.split("元")[0] in q for i, q, v in zip(targets.item_id, targets.quote, targets.value))
+    assert len(targets) == 176
+    assert all(q in text[i] for i, q in zip(targets.item_id, targets.quote))
+    # the value as written is in the quote, unless it was written in Chinese numerals (四级以上 → 4)
+    assert all(v.split("元")[0] in q or re.search(CN_NUM, q) for q, v in zip(targets.quote, targets.value))
 
 
 def test_normalisation_and_synonym_table():
@@ -178,13 +182,14 @@ def test_shared_indicators_line_up_across_documents(targets, corpus):
     assert by_doc("65岁及以上老年人城乡社区规范健康管理服务率") == {"qingdao-2021": 60.0, "wanzhou-2024": 65.0}
     wide = target_summary.shared_table(values, corpus.documents).set_index("indicator_key")
     assert wide.loc["每千人口托位数", ["青岛市 2024", "池州市 2024", "万州区 2024"]].tolist() == ["≥4个", "≥4.3个", "≥4.5个"]
-    assert values.indicator_key.nunique() == 11 and set(target_summary.shared_values(targets, corpus.documents, 3).indicator_key) == {
-        "每千人口托位数", "新增托位数", "市级临床重点专科"}  # fmt: skip
+    assert by_doc("县域医疗卫生次中心") == {"chizhou-2024": 1.0, "wanzhou-2024": 3.0}
+    assert values.indicator_key.nunique() == 14 and set(target_summary.shared_values(targets, corpus.documents, 3).indicator_key) == {
+        "每千人口托位数", "新增托位数", "市级临床重点专科", "示范性托育机构"}  # fmt: skip
 
 
 def test_targets_step_writes_table_without_themes(target_dir, capsys):
     out = read_table(target_dir, "targets", step="targets")
-    assert out.columns.tolist() == TARGET_COLUMNS and len(out) == 170
+    assert out.columns.tolist() == TARGET_COLUMNS and len(out) == 176
     assert (out.theme_label == "").all() and out.theme_id.isna().all()
     ratio = out[out.unit == ""].iloc[0]
     assert (ratio.value, ratio.value_num) == ("1:80", 80.0)
@@ -193,7 +198,7 @@ def test_targets_step_writes_table_without_themes(target_dir, capsys):
     assert cli.main(["targets", "--processed", str(target_dir)]) == 0
     assert (target_dir / "targets.csv").read_bytes() == first
     printed = capsys.readouterr().out
-    assert "wanzhou-2024" in printed and "80 targets" in printed and "item_themes.csv not found" in printed
+    assert "wanzhou-2024" in printed and "85 targets" in printed and "item_themes.csv not found" in printed
     suggestions = read_table(target_dir, "indicator_suggestions", step="targets")
     assert "孕产妇死亡" in set(suggestions.indicator_key)
 
@@ -213,8 +218,8 @@ def test_targets_step_joins_themes(tmp_path, processed, capsys):
     per_theme = target_summary.per_theme(out, themes)
     assert per_theme.theme_id.tolist() == [2, 1]  # most targets first
     assert per_theme.iloc[1].to_dict() == {
-        "theme_id": 1, "theme_label": "人口与托育", "n_items": 57, "items_with_targets": 30, "n_targets": 80,
-        "share_of_items": 28.8, "share_of_targets": 47.9}  # fmt: skip
+        "theme_id": 1, "theme_label": "人口与托育", "n_items": 57, "items_with_targets": 31, "n_targets": 85,
+        "share_of_items": 28.8, "share_of_targets": 49.1}  # fmt: skip
 
 
 def test_missing_input_and_unknown_docs(tmp_path, target_dir, capsys):
@@ -228,12 +233,12 @@ def test_missing_input_and_unknown_docs(tmp_path, target_dir, capsys):
 
 def test_per_document_and_findings(targets, corpus):
     docs = target_summary.per_document(targets, corpus.items, corpus.documents).set_index("doc_id")
-    assert docs.loc["wanzhou-2024", ["n_items", "items_with_targets", "n_targets"]].tolist() == [57, 30, 80]
-    assert docs.loc["qingdao-2021", ["n_targets", "n_benchmark"]].tolist() == [30, 3]
-    assert docs.n_targets.sum() == 167
+    assert docs.loc["wanzhou-2024", ["n_items", "items_with_targets", "n_targets"]].tolist() == [57, 31, 85]
+    assert docs.loc["qingdao-2021", ["n_targets", "n_benchmark"]].tolist() == [31, 3]
+    assert docs.n_targets.sum() == 173
     findings = target_summary.key_findings(targets, corpus.items, corpus.documents)
     assert len(findings) == 3
-    assert findings[0].startswith("5 份文件共 167 个量化目标，198 条要点中 70 条（35%）含至少一个目标")
+    assert findings[0].startswith("5 份文件共 173 个量化目标，198 条要点中 71 条（36%）含至少一个目标")
     assert "「每千人口托位数」：青岛市 2024 ≥4个、池州市 2024 ≥4.3个、万州区 2024 ≥4.5个" in findings[1]
 
 
@@ -264,8 +269,8 @@ def test_phrasing_beyond_the_seed_corpus():
     text = "到2025年，全市人均预期寿命达到80.5岁以上，婴儿死亡率、5岁以下儿童死亡率分别控制在4‰、6‰以下。"
     assert [(t["indicator"], t["value"], t["unit"], t["comparator"], t["deadline"]) for t in extract_targets(text)] == [
         ("人均预期寿命", "80.5", "岁", "≥", "到2025年"),
-        ("婴儿死亡率、5岁以下儿童死亡率", "4", "‰", "≤", "到2025年"),
-        ("婴儿死亡率、5岁以下儿童死亡率", "6", "‰", "≤", "到2025年"),
+        ("婴儿死亡率", "4", "‰", "≤", "到2025年"),
+        ("5岁以下儿童死亡率", "6", "‰", "≤", "到2025年"),
     ]
     assert simple("二级以上公立医院电子病历应用水平平均达到4级以上") == [("二级以上公立医院电子病历应用水平平均", "4", "级", "≥")]
     assert simple("医疗卫生机构床位数达到6.5万张，承诺办结时限压缩至5个工作日。") == [

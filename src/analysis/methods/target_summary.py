@@ -25,7 +25,7 @@ LABELS = {
     "n_targets": "目标数", "targets_per_10_items": "每 10 条要点的目标数", "n_benchmark": "标杆值数",
     "theme_id": "主题编号", "theme_label": "主题", "share_of_items": "要点占比 %", "share_of_targets": "目标占比 %",
     "indicator_key": "指标", "n_docs": "文件数", "item_id": "要点 item_id", "indicator": "原文指标",
-    "target": "目标值", "deadline": "时限", "is_benchmark": "标杆值", "quote": "原文",
+    "target": "目标值", "deadline": "时限", "status": "性质", "is_benchmark": "标杆值", "quote": "原文",
 }  # fmt: skip
 
 
@@ -61,8 +61,12 @@ def load_target_data(processed: str | Path, docs: str | None = None) -> TargetDa
 
 
 def own_targets(targets: pd.DataFrame) -> pd.DataFrame:
-    """The plans' own targets (benchmark values dropped)."""
-    return targets[~targets.is_benchmark.astype(bool)]
+    """The plans' own commitments: benchmark values dropped, and achieved results and baselines
+    (``status`` other than ``target``) too when the column exists."""
+    keep = ~targets.is_benchmark.astype(bool)
+    if "status" in targets.columns:
+        keep &= targets.status.fillna("target").isin(["target", ""])
+    return targets[keep]
 
 
 def per_document(targets: pd.DataFrame, items: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
@@ -158,13 +162,22 @@ def key_findings(
     return findings
 
 
+STATUS_LABELS = {"target": "目标", "achieved": "已完成", "baseline": "基数"}
+
+
 def target_listing(targets: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
-    """Every target for reading: ``document, item_id, indicator, indicator_key, target, deadline, theme_label, is_benchmark, quote``."""
+    """Every value for reading: ``document, item_id, indicator, indicator_key, target, deadline, status, theme_label, is_benchmark, quote``.
+
+    ``status`` in Chinese (目标/已完成/基数), ``is_benchmark`` as 是/否.
+    """
+    status = targets.status if "status" in targets.columns else pd.Series("target", index=targets.index)
     out = targets.assign(
         document=targets.doc_id.map(document_labels(documents)),
         target=targets.comparator.map(COMPARATOR_PREFIX).fillna("") + targets.value + targets.unit,
+        status=status.map(STATUS_LABELS).fillna(status),
+        is_benchmark=targets.is_benchmark.astype(bool).map({True: "是", False: "否"}),
     )
-    cols = ["document", "item_id", "indicator", "indicator_key", "target", "deadline", "theme_label", "is_benchmark", "quote"]
+    cols = ["document", "item_id", "indicator", "indicator_key", "target", "deadline", "status", "theme_label", "is_benchmark", "quote"]
     return out[cols].reset_index(drop=True)
 
 

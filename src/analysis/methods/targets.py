@@ -27,20 +27,25 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from analysis.methods.indicators import IndicatorMatcher, load_synonyms, normalize_indicator
 from analysis.ingest.segment import SENTENCE_ENDS
+from analysis.methods.indicators import IndicatorMatcher, load_synonyms, normalize_indicator
+from analysis.methods.numerals import CN_NUM, DOUBLINGS, chinese_to_number
+from analysis.methods.target_names import complete_names, split_lists
+from analysis.methods.target_status import target_status
 from analysis.store import read_table, write_tables
 
 TARGET_COLUMNS = [
     "doc_id", "item_id", "indicator", "indicator_key", "value", "value_num", "unit", "comparator",
-    "deadline", "quote", "is_benchmark", "theme_id", "theme_label",
+    "deadline", "status", "quote", "is_benchmark", "theme_id", "theme_label",
 ]  # fmt: skip
-SUGGESTION_COLUMNS = ["indicator_key", "suggested_key", "matched_variant", "similarity", "n_targets"]
+SUGGESTION_COLUMNS = ["indicator_key", "suggested_key", "matched_variant", "similarity", "score", "n_targets"]
 
 RATE_UNITS = ["个百分点", "%", "％", "‰", "/10万", "/万"]
 TIME_UNITS = ["分钟", "小时", "个工作日", "工作日", "天"]
 #: counted things; each may carry a 万/亿 prefix (万人次, 万张, 亿元); 岁 only after a comparator (预期寿命达到80岁)
-COUNT_UNITS = "人次 场次 个 家 所 座 人 名 元 项 件 支 次 种 张 床 条 台 辆 套 场 期 户 份 倍 例 分 级 岁".split()
+COUNT_UNITS = "人次 场次 个 家 所 座 人 名 元 项 件 支 次 种 张 床 条 台 辆 套 场 期 户 份 倍 例 分 级 岁 管".split()
+#: units a value in Chinese numerals may carry (新增三个, 四级以上)
+CN_UNITS = "个 家 所 项 名 支 种 条 级 倍 座 批".split()
 _UNIT = "|".join(
     [re.escape(u) for u in sorted(RATE_UNITS + TIME_UNITS, key=len, reverse=True)]
     + [f"[万亿]?(?:{'|'.join(sorted(COUNT_UNITS, key=len, reverse=True))})", "[万亿]"]
@@ -48,12 +53,19 @@ _UNIT = "|".join(
 _NUM = r"\d+(?:\.\d+)?"
 TOKEN_RE = re.compile(
     rf"(?<![\d.])(?:(?P<ratio>\d+\s*[:：]\s*\d+)|(?P<range>{_NUM}(?P<inner>{_UNIT})?\s*[-—–~～]\s*{_NUM})|(?P<num>{_NUM})"
-    rf"|(?P<zero>零)(?=死亡|发生|事故|感染|病例|伤亡))"
-    rf"(?:\s?(?P<unit>(?:{_UNIT})(?:/(?:人|天|年|次))*))?(?P<suffix>及以上|以上|以下|以内|之内|内|左右)?"
+    rf"|(?P<zero>零)(?=死亡|发生|事故|感染|病例|伤亡)|(?P<double>翻[一两三]番)|(?P<cheng>{CN_NUM})成(?![为果效立绩本员])"
+    rf"|(?P<cn>{CN_NUM})(?=(?:{'|'.join(CN_UNITS)})))"
+    rf"(?:\s?(?P<unit>(?:{_UNIT})(?:/(?:人|天|日|月|周|年|次|例))*))?(?P<suffix>及以上|以上|以下|以内|之内|内|左右)?"
 )
 CLAUSE_RE = re.compile(r"[，。；;！？!?：\n]|,(?!\d)|(?<!\d):(?!\d)")
 SENTENCE_RE = re.compile(f"[{re.escape(''.join(SENTENCE_ENDS))}\n]")  # the sentences of sentences.csv
-DEADLINE_RE = re.compile(r"到?\d{4}年(?:\d{1,2}月)?底前?|到\d{4}年|\d{1,2}月底前?|年底前|年内")
+DEADLINE_RE = re.compile(r"到?\d{4}年(?:\d{1,2}月)?底前?|(?:到|至)\d{4}年|\d{4}年(?:前|以前)|\d{1,2}月底前?|年底前|年内")
+#: a clause that is only a time (到2025年，…): its deadline holds for the rest of the sentence
+LEAD_DEADLINE_RE = re.compile(rf"^\s*(?:力争|争取)?(?:{DEADLINE_RE.pattern}|\d{{4}}年)\s*$")
+#: a value without a unit that is still a target: an index or score (健康浙江发展指数达85)
+INDEX_BEFORE_RE = re.compile(r"(?:指数|满意度|评分|得分)(?:分别|均)?(?:达到|达|为|不低于|提高到|提升到|保持在)$")
+#: words that must come right before a value in Chinese numerals (新增三个, 达到四级以上)
+CN_BEFORE_RE = re.compile(r"(?:达到|达|不少于|不低于|至少|新增|新建|建成|创建|培育|增加|增至|提高到|提升到|超过|再建|打造|建设)(?:了)?$")
 STRUCTURE_RE = re.compile(r"行动|措施")
 PAST_RE = re.compile(r"巩固|深化")
 BENCHMARK_RE = re.compile(r"标杆值|标杆城市")
@@ -72,7 +84,7 @@ _COMPARATOR_BEFORE = [
 _INCREASE_BEFORE = re.compile(rf"(?:{_BEFORE_INC})$")
 _ASPIRATION_RE = re.compile(r"力争|争取")
 #: scope and modality words dropped from the start of a displayed indicator
-_LEAD_RE = re.compile(r"^(?:[、和及与“]|全力构建|全力|\d{4}年|全市|全区|全县|我市|我区|年内|到年底前|力争|确保|推动|推进|实现|争取|积极|持续|继续|进一步|全面|加快|其中|同时|并|按)")
+_LEAD_RE = re.compile(r"^(?:[、和及与“]|全力构建|全力|(?:到|至)?\d{4}年(?:\d{1,2}月)?[底末]?前?|全市|全区|全县|我市|我区|年内|到年底前|力争|确保|推动|推进|实现|争取|积极|持续|继续|进一步|全面|加快|其中|同时|并|按)")
 _FOLLOW_TAIL_RE = re.compile(r"(?:等项目建设|建设取得实效|取得实效|建设)$")
 _DELTA_RE = re.compile(r"(?:新增|新建|新创建|再创建|增加)$")
 _LIST_JOINERS = "、和及与"
@@ -96,14 +108,20 @@ def _in_short_quote(text: str, start: int, limit: int = 8) -> bool:
 
 def _is_target(text: str, m: re.Match) -> bool:
     """Whether a number token is a target (see the module docstring for what is not)."""
-    if not (m["unit"] or m["ratio"] or m["zero"]):
-        return False  # years, ages, ordinals' digits, phone and document numbers, names like 5.12 or 885
     start, end = m.start(), m.end()
+    c_start, c_end = _bounds(CLAUSE_RE, text, start, end)
+    if m["cn"] or m["cheng"]:
+        if not CN_BEFORE_RE.search(text[c_start:start]) and not (m["cheng"] and _INCREASE_BEFORE.search(text[c_start:start])):
+            return False  # 三年行动, 两个维护: Chinese numerals are targets only right after a target verb
+        if m["unit"] == "级" and not m["suffix"]:
+            return False  # 创建三级医院: a grade in a name, not a level to reach (四级以上 is)
+    elif not (m["unit"] or m["ratio"] or m["zero"] or m["double"]):
+        return bool(m["num"]) and bool(INDEX_BEFORE_RE.search(text[c_start:start].strip()))  # else years, phone numbers, 5.12
+
     if text[start - 1 : start] == "第" or "+" in text[start - 1 : start] + text[end : end + 1] or "＋" in text[start - 1 : end + 1]:
         return False
     if _in_short_quote(text, start):
         return False
-    c_start, c_end = _bounds(CLAUSE_RE, text, start, end)
     if m["unit"] and m["unit"].endswith("岁") and not any(p.search(text[c_start:start]) for _, p in _COMPARATOR_BEFORE):
         return False  # an age qualifier (65岁以上老年人), not a target
     after = re.split(r"[、]", text[end:c_end], maxsplit=1)[0]
@@ -113,9 +131,15 @@ def _is_target(text: str, m: re.Match) -> bool:
 
 
 def _value(m: re.Match) -> tuple[str, float]:
-    """The value as written and its numeric form (ratio a:b → b/a, range → lower end, 零 → 0)."""
+    """The value in digits and its numeric form (ratio a:b → b/a, range → lower end, 零 → 0, 两成 → 20, 翻一番 → 100)."""
     if m["zero"]:
         return "零", 0.0
+    if m["double"] or m["cheng"]:
+        number = DOUBLINGS[m["double"]] if m["double"] else 10 * chinese_to_number(m["cheng"])
+        return f"{number:g}", number
+    if m["cn"]:
+        number = chinese_to_number(m["cn"])
+        return f"{number:g}", number
     if m["ratio"]:
         a, b = (float(x) for x in re.split(r"\s*[:：]\s*", m["ratio"]))
         return m["ratio"], b / a if a else float("nan")
@@ -152,17 +176,41 @@ def _comparator(before: str, suffix: str, unit: str, sentence_before: str) -> st
     return None
 
 
-def extract_targets(text: str) -> list[dict]:
-    """All quantitative targets of one item ``text``, in order of appearance.
+def _deadline(text: str, clause: tuple[int, int], s_start: int, start: int, year: int | None) -> str:
+    """The deadline of the value at ``start``: from its own clause, else from a clause of the same
+    sentence that opens with a time (``到2025年，…``, ``年内不低于…，…``); never from another sentence."""
+    c_start, c_end = clause
+    own = list(DEADLINE_RE.finditer(text, c_start, c_end))
+    if own:
+        before = [d for d in own if d.start() < start]
+        return (before[-1] if before else own[0]).group()
+    lead = re.match(r"\s*(?:力争|争取)?(\d{4})年(?=[^年底前内]|$)", text[c_start:start])
+    if lead and year is not None and int(lead.group(1)) >= year:
+        return lead.group().strip().removeprefix("力争").removeprefix("争取")
+    for m in reversed(list(CLAUSE_RE.finditer(text, s_start, c_start))):
+        nxt = CLAUSE_RE.search(text, m.end())
+        opening = text[m.end() : nxt.start() if nxt else len(text)]
+        found = DEADLINE_RE.match(re.sub(r"^(?:力争|争取)?到?(?=年)", "", opening.strip()))
+        if found:
+            return found.group()
+    first = DEADLINE_RE.match(text[s_start:c_start].strip())
+    return first.group() if first else ""
 
-    Each target is a dict with ``indicator, value, value_num, unit, comparator,
-    deadline, quote, is_benchmark``; ``quote`` is an exact substring of ``text``.
+
+def extract_targets(text: str, year: int | None = None, section_kind: str = "task") -> list[dict]:
+    """All quantitative values of one item ``text``, in order of appearance.
+
+    Each is a dict with ``indicator, value, value_num, unit, comparator,
+    deadline, status, quote, is_benchmark``; ``quote`` is an exact substring of
+    ``text``. ``year`` (the plan's year) and ``section_kind`` (``review``/``task``)
+    decide ``status`` (:mod:`analysis.methods.target_status`). Values written as a
+    分别/各/均 list give one row per listed thing (:mod:`analysis.methods.target_names`).
     """
     tokens = [m for m in TOKEN_RE.finditer(text) if _is_target(text, m)]
     targets: list[dict] = []
     for k, m in enumerate(tokens):
         start, end = m.start(), m.end()
-        unit = (m["unit"] or "").replace("％", "%")
+        unit = "%" if m["double"] or m["cheng"] else (m["unit"] or "").replace("％", "%")
         suffix = m["suffix"] or ""
         if suffix == "内" and unit not in TIME_UNITS:
             suffix, end = "", end - 1
@@ -199,12 +247,12 @@ def extract_targets(text: str) -> list[dict]:
         if source:
             indicator = indicator or source["indicator"]
             q_start = source["_quote_start"]
-        comparator = _comparator(before.strip(), suffix, unit, text[s_start:start])
+            before = source["_before"] if is_continuation else before
+        comparator = "increase" if m["double"] else _comparator(before.strip(), suffix, unit, text[s_start:start])
         if comparator is None:
-            in_list = prev is not None and before.lstrip().startswith("、")
+            in_list = prev is not None and text[seg_start:start].lstrip().startswith("、")
             inherit = in_list or (same_sentence is not None and not before_clean and same_sentence["unit"] == unit)
             comparator = same_sentence["comparator"] if inherit and same_sentence else "="
-        deadlines = DEADLINE_RE.findall(text, s_start, start)
         value, value_num = _value(m)
         targets.append(
             {
@@ -213,24 +261,38 @@ def extract_targets(text: str) -> list[dict]:
                 "value_num": value_num,
                 "unit": unit,
                 "comparator": comparator,
-                "deadline": deadlines[-1] if deadlines else "",
+                "deadline": _deadline(text, (c_start, c_end), s_start, start, year),
+                "status": target_status(text[seg_start:start], text[seg_start:stop], year, section_kind),
                 "quote": text[q_start:q_end],
                 "is_benchmark": bool(BENCHMARK_RE.search(text, 0, start)),
                 "_end": end,
                 "_quote_start": q_start,
+                "_clause": c_start,
+                "_sentence": s_start,
+                "_before": before,
+                "_before_clean": before_clean,
+                "_after": follow_clean,
             }
         )
+    targets = complete_names(split_lists(targets))
     return [{k: v for k, v in t.items() if not k.startswith("_")} for t in targets]
 
 
-def extract_corpus_targets(items: pd.DataFrame, matcher: IndicatorMatcher | None = None, progress: bool = False) -> pd.DataFrame:
+def extract_corpus_targets(
+    items: pd.DataFrame, matcher: IndicatorMatcher | None = None, progress: bool = False, documents: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Targets of every item of ``items`` (an ``items.csv`` frame) with their ``indicator_key``.
 
-    Returns :data:`TARGET_COLUMNS`, the theme columns empty; row order follows the items.
+    ``documents`` (``documents.csv``) gives each plan's year for the status rule;
+    ``items.section_kind`` (``review``/``task``; absent or empty = ``task``) marks
+    review sections. Returns :data:`TARGET_COLUMNS`, the theme columns empty; row order follows the items.
     """
+    years = {} if documents is None else dict(zip(documents.doc_id, documents.year.astype(int)))
+    kinds = items["section_kind"] if "section_kind" in items.columns else pd.Series("task", index=items.index)
     rows = []
-    for item in tqdm(items.itertuples(), total=len(items), desc="targets", unit="item", disable=not progress):
-        rows.extend({"doc_id": item.doc_id, "item_id": item.item_id, **t} for t in extract_targets(item.text))
+    for item, kind in tqdm(zip(items.itertuples(), kinds), total=len(items), desc="targets", unit="item", disable=not progress):
+        found = extract_targets(item.text, years.get(item.doc_id), kind or "task")
+        rows.extend({"doc_id": item.doc_id, "item_id": item.item_id, **t} for t in found)
     frame = pd.DataFrame(rows, columns=TARGET_COLUMNS)
     frame["indicator_key"] = (matcher or IndicatorMatcher()).predict(frame.indicator)
     frame["is_benchmark"] = frame.is_benchmark.astype(bool)
@@ -262,8 +324,9 @@ def build_targets(
     """
     items = read_table(processed, "items")
     matcher = IndicatorMatcher(load_synonyms(synonyms))
-    targets = attach_themes(extract_corpus_targets(items, matcher, progress), read_item_themes(processed))
-    own = targets[~targets.is_benchmark]
+    found = extract_corpus_targets(items, matcher, progress, read_table(processed, "documents"))
+    targets = attach_themes(found, read_item_themes(processed))
+    own = targets[~targets.is_benchmark & (targets.status == "target")]
     suggestions = matcher.fit(own.indicator).suggest(own.indicator)
     counts = own.indicator_key.value_counts()
     suggestions["n_targets"] = suggestions.indicator_key.map(counts).fillna(0).astype(int)
@@ -280,12 +343,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the targets step: write targets.csv and indicator_suggestions.csv."""
     targets, suggestions = build_targets(args.processed, args.synonyms, progress=True)
     write_tables({"targets": targets, "indicator_suggestions": suggestions}, args.processed)
-    own = targets[~targets.is_benchmark]
+    own = targets[~targets.is_benchmark & (targets.status == "target")]
     for doc_id, group in own.groupby("doc_id", sort=False):
         print(f"{doc_id:<16} {len(group):>4} targets in {group.item_id.nunique():>3} items")
     shared = own.groupby("indicator_key").doc_id.nunique()
     print(
-        f"{len(own)} targets ({targets.is_benchmark.sum()} benchmark values flagged), "
+        f"{len(own)} targets ({targets.is_benchmark.sum()} benchmark values flagged, "
+        f"{(targets.status == 'achieved').sum()} achieved and {(targets.status == 'baseline').sum()} baseline values kept apart), "
         f"{own.indicator_key.nunique()} indicators, {(shared >= 2).sum()} shared by 2+ documents, "
         f"{len(suggestions)} synonym suggestions"
     )
