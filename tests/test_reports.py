@@ -70,7 +70,7 @@ def test_executed_notebooks_keep_parameters_and_stop_at_the_failure(first_run):
     good = nbformat.read(out / "executed" / "good.ipynb", as_version=4)
     injected = next(c for c in good.cells if "injected-parameters" in c.metadata.get("tags", []))
     values = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(injected.source).body}
-    assert values == {"label": "甲", "processed": str(root / "processed")}  # non-default folder is passed on
+    assert values == {"label": "甲", "processed": "processed"}  # the folder is passed on, relative to the project root
     bad = nbformat.read(out / "executed" / "bad.ipynb", as_version=4)
     code = [c for c in bad.cells if c.cell_type == "code"]
     assert [o.output_type for o in code[-2].outputs] == ["error"] and code[-1].outputs == []

@@ -11,6 +11,7 @@ with the list of known ones. The executed notebook goes to
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def render_report(notebook: str | Path, parameters: dict, out: str | Path, *, pr
     from analysis.report.jobs import Job, check_name
     from analysis.report.runner import Result, _execute, _prepare_out, storage_error
     from analysis.report.state import DataDigests
+    from analysis.report.worker import parameter_names
 
     path, out = Path(notebook).resolve(), Path(out).resolve()
     if not path.is_file():
@@ -69,8 +71,8 @@ def render_report(notebook: str | Path, parameters: dict, out: str | Path, *, pr
         raise InputError(notebook, f"not a readable notebook ({type(exc).__name__}: {exc})") from exc
     check_parameters(nb, parameters, notebook)
     root, processed = project_root(), Path(processed_dir(processed)).resolve()
-    if processed != processed_dir(None).resolve():
-        parameters = {**parameters, "processed": str(processed)}
+    if "processed" in parameter_names(nb) and "processed" not in parameters:
+        parameters = {**parameters, "processed": os.path.relpath(processed, root) if processed.is_relative_to(root) else str(processed)}
     shown = str(Path(notebook)) if not Path(notebook).is_absolute() else str(path)
     result = Result(name, "pending", parameters=parameters)
     staging = _prepare_out(out.parent)

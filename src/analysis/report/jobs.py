@@ -18,9 +18,10 @@ none) and ``latest_year`` (the place's latest plan year). Fields of a city row:
 ``min_years: N`` keeps places with plans in at least N years.
 
 Each job also gets its ``scope``: the doc_ids whose table rows it depends on
-(:mod:`analysis.report.state`): a document job the plans of the same year (its peer
-group) and of the same place; a city job the plans of the place; a plain job the
-whole corpus (``None``).
+(:mod:`analysis.report.state`), set by ``depends_on:`` — ``place`` (the plans of
+the row's place) and/or ``year`` (the plans of the row's year, its peer group).
+Default: ``[place, year]`` for a document job, ``[place]`` for a city job; a plain
+job depends on the whole corpus (``None``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from analysis.store import read_table, read_yaml
 NAME_RE = re.compile(r"^\w[\w.-]*$")
 MAX_NAME = 120
 RESERVED = {"index", "state", "executed", "figures"}
-JOB_KEYS = {"notebook", "parameters", "for_each", "where", "min_years"}
+JOB_KEYS = {"notebook", "parameters", "for_each", "where", "min_years", "depends_on"}
+DEPENDS = {"place", "year"}
 FOR_EACH = ("document", "city")
 FILTERS = {"latest", "has_previous", "has_peers"}
 
@@ -167,6 +169,10 @@ def _spec_error(config: Path, name: str, spec: object) -> str | None:
         return f"'where' needs for_each and takes a list of {', '.join(sorted(FILTERS))}"
     if spec.get("for_each") == "city" and set(where) - {"has_previous"}:
         return "for_each: city takes only where: has_previous"
+    depends = spec.get("depends_on", [])
+    if "depends_on" in spec and ("for_each" not in spec or not isinstance(depends, list) or not depends or set(depends) - DEPENDS
+                                 or (spec.get("for_each") == "city" and "year" in depends)):
+        return "'depends_on' needs for_each and takes a list of place, year (a city job: place)"
     if not isinstance(spec.get("min_years", 1), int):
         return "'min_years' must be a whole number"
     return None
@@ -203,12 +209,13 @@ def load_jobs(config: str | Path, documents: pd.DataFrame | str | Path | None = 
         where = spec.get("where") or []
         rows = document_rows(table) if kind == "document" else city_rows(table)
         by_city, by_year = _scopes(table)
+        depends = spec.get("depends_on") or (["place", "year"] if kind == "document" else ["place"])
         for row in rows:
             if not _keep(row, [where] if isinstance(where, str) else where, spec.get("min_years", 1)):
                 continue
             filled = {k: _fill(v, row, f"{config}, job {name!r}") for k, v in parameters.items()}
             job_name = check_name(safe_name(str(_fill(name, row, f"{config}, job {name!r}"))), config)
-            scope = set(by_city[row["city"]]) | (set(by_year[row["year"]]) if kind == "document" else set())
+            scope = set(by_city[row["city"]] if "place" in depends else ()) | set(by_year[row["year"]] if "year" in depends else ())
             jobs.append(Job(job_name, spec["notebook"], path, filled, tuple(sorted(scope))))
     seen: dict[str, int] = {}
     for job in jobs:

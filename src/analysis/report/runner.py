@@ -75,6 +75,18 @@ class Result:
         return cls(**{**known, **changes})
 
 
+def notebook_parameters(path: Path) -> set[str] | None:
+    """Parameter names of the notebook at ``path``; None when it is missing, unreadable or has no parameters cell."""
+    import nbformat
+
+    from analysis.report.worker import parameter_names
+
+    try:
+        return parameter_names(nbformat.read(path, as_version=4))
+    except Exception:  # the job itself reports the problem when it runs
+        return None
+
+
 def _reason(old: Mapping | None, inputs: Mapping, force: bool) -> str:
     if force:
         return "forced"
@@ -207,8 +219,8 @@ def run_reports(
 ) -> list[Result]:
     """Run ``jobs`` (skipping unchanged ones unless ``force``); return one Result per job.
 
-    Notebooks run with ``root`` as working directory; ``processed`` is passed as
-    the notebooks' ``processed`` parameter unless it is the project default.
+    Notebooks run with ``root`` as working directory; ``processed`` is passed as the
+    ``processed`` parameter of every notebook that has one (relative to ``root`` when inside it).
     ``out`` receives ``NAME.html``, ``executed/NAME.ipynb``, ``figures/NAME/`` (written
     by the notebooks), ``state.json`` and ``index.html`` (listing ``all_jobs``, default
     ``jobs``). ``timeout`` is per cell. Raises :class:`Interrupted` on SIGINT/SIGTERM
@@ -221,12 +233,15 @@ def run_reports(
     try:
         stored = load_state(out)
         state, data, package = stored["jobs"], DataDigests(processed, stored["data"]), package_digest()
-        extra = {} if processed == processed_dir(None).resolve() else {"processed": str(processed)}
+        shown = os.path.relpath(processed, root) if processed.is_relative_to(root) else str(processed)
+        takes_processed: dict[Path, bool] = {}
         options, notebooks = {"show_code": show_code}, {}
         results: dict[str, Result] = {}
         todo: list[tuple[Result, Job]] = []
         for job in jobs:
-            parameters = {**job.parameters, **extra}
+            if job.path not in takes_processed:
+                takes_processed[job.path] = "processed" in (notebook_parameters(job.path) or ())
+            parameters = {**job.parameters, **({"processed": shown} if takes_processed[job.path] else {})}
             inputs = job_inputs(job, parameters, data, package, options, notebooks)
             old = state.get(job.name)
             if not force and old and old.get("status") == "ok" and old.get("inputs") == inputs and (out / f"{job.name}.html").is_file():
