@@ -42,7 +42,7 @@ def reproduce_cell(info: Mapping):
         "",
         "重新生成本报告的命令（在项目根目录运行）：",
         "",
-        "```bash",
+        "```text",
         info["command"],
         "```",
         "",
