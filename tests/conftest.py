@@ -80,3 +80,18 @@ def themed(tmp_path_factory, processed) -> Path:
         shutil.copy(table, out)
     assert main(["themes", "--processed", str(out)]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory, themed) -> Path:
+    """A processed folder as a full pipeline run leaves it: ``themed`` plus targets and one shifts comparison."""
+    import shutil
+
+    from analysis.cli import main
+
+    out = tmp_path_factory.mktemp("pipeline")
+    for table in themed.iterdir():
+        shutil.copy(table, out)
+    assert main(["targets", "--processed", str(out)]) == 0
+    assert main(["shifts", "--processed", str(out), "--base", "city=青岛市,year=2021", "--compare", "city=青岛市,year=2024"]) == 0
+    return out

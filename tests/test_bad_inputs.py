@@ -250,7 +250,7 @@ def test_document_text_with_html_or_script_stays_inert_in_report_tables(raw, tmp
     assert texts == ["<script>alert('x')</script>加强<b>管理</b>。", "防范<img src=x onerror=alert(1)>注入。"]
     shown = kit.table(items[items.doc_id == "wanzhou-2024"][["item_id", "text"]]).data
     assert "&lt;script&gt;alert('x')&lt;/script&gt;加强&lt;b&gt;管理&lt;/b&gt;" in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
-    assert "<script" not in shown and "<img" not in shown and "<b>" not in shown
+    assert "<script>alert" not in shown and "<img" not in shown and "<b>管理" not in shown  # the page's own scripts are DataTables'
 
 
 # --- property-based: nothing but InputError --------------------------------------------------------------

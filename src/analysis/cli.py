@@ -20,6 +20,7 @@ STEPS: dict[str, tuple[str, str]] = {
     "themes": ("analysis.methods.themes", "cluster plan items into named health-policy themes (item_themes.csv, themes.csv)"),
     "targets": ("analysis.methods.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
     "shifts": ("analysis.methods.shifts", "compare theme shares, distinctive terms and item continuity between two groups of plans"),
+    "export": ("analysis.report.exports", "write reports/tables.xlsx and Excel-readable CSV copies (UTF-8 with BOM) of every processed table"),
     "reports": ("analysis.report.runner", "run the report notebooks of reports.yml (papermill) into standalone HTML in reports/"),
     "report": ("analysis.report.adhoc", "render one notebook with -p NAME VALUE parameters into a standalone HTML file"),
 }

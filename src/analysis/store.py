@@ -43,17 +43,22 @@ def _temp_path(directory: Path, name: str) -> Path:
     return Path(tmp)
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` (UTF-8) via a temporary file and a rename."""
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path(path.parent, path.name)
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` (UTF-8) via a temporary file and a rename."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_json_atomic(path: str | Path, data: object) -> Path:
@@ -61,8 +66,8 @@ def write_json_atomic(path: str | Path, data: object) -> Path:
     return write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> list[Path]:
-    """Write ``{name: frame}`` as ``out_dir/name.csv``, all or nothing.
+def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, encoding: str = "utf-8") -> list[Path]:
+    """Write ``{name: frame}`` as ``out_dir/name.csv``, all or nothing (``encoding="utf-8-sig"``: with a BOM, for Excel).
 
     Every table is first written to a temporary file; only when all succeeded are
     they renamed into place, so an error leaves the previous files untouched.
@@ -74,7 +79,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> lis
         for name, frame in tables.items():
             tmp = _temp_path(out_dir, f"{name}.csv")
             staged.append((tmp, out_dir / f"{name}.csv"))  # before writing, so a failed write is cleaned up too
-            frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+            frame.to_csv(tmp, index=False, encoding=encoding, lineterminator="\n")
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:

@@ -1,7 +1,8 @@
 """Building blocks every report notebook uses: header, tables and method notes.
 
 A report opens with :func:`header` (title, what was compared, two or three key
-findings), shows charts and tables (:func:`table` escapes document text), and
+findings), shows charts and tables (:func:`table`: searchable, every row, document
+text escaped), and
 ends with :func:`method_notes` (parameters, data version, package version, date).
 The first key finding is what ``reports/index.html`` shows for the report: it is
 the first ``<li>`` of the ``<ul class="key-findings">`` list.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +22,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from analysis import __version__
+from analysis.report import plots
 
 STYLE = """<style>
 .report-header h1 {margin-bottom: .2em}
@@ -31,7 +34,11 @@ table.report-table td {text-align: left; vertical-align: top}
 
 
 def header(title: str, compared: str, findings: Iterable[str]) -> HTML:
-    """Report title, one line on what was compared, and the key findings (plain text, escaped)."""
+    """Report title, one line on what was compared, and the key findings (plain text, escaped).
+
+    Also sets up the charts' CJK font and, under the report runner, figure export (:func:`plots.setup`).
+    """
+    plots.setup()
     items = "".join(f"<li>{html.escape(f)}</li>" for f in findings)
     return HTML(
         f"{STYLE}<section class='report-header'><h1>{html.escape(title)}</h1>"
@@ -40,21 +47,66 @@ def header(title: str, compared: str, findings: Iterable[str]) -> HTML:
     )
 
 
-#: Rows a report table shows at most; the full tables are the CSV files in data/processed.
-MAX_TABLE_ROWS = 200
+#: DataTables options of every report table: 10 rows a page (up to 500), full width, left-aligned, rows in frame order.
+TABLE_OPTIONS = {
+    "classes": "display compact cell-border",
+    "pageLength": 10,
+    "lengthMenu": [10, 25, 50, 100, 500],
+    "order": [],
+    "autoWidth": False,
+    "style": "width:100%;margin:0;caption-side:bottom",
+    "columnDefs": [{"className": "dt-left", "targets": "_all"}],
+    "maxBytes": 0,  # never downsample: every row is in the page
+    "display_logo_when_loading": False,
+    "language": {
+        "search": "搜索：", "lengthMenu": "每页 _MENU_ 行", "info": "第 _START_–_END_ 行，共 _TOTAL_ 行",
+        "infoEmpty": "共 0 行", "infoFiltered": "（从 _MAX_ 行中筛选）", "zeroRecords": "没有匹配的行", "emptyTable": "表中没有数据",
+    },
+}  # fmt: skip
+#: ``\uXXXX`` (or ``\\uXXXX`` inside a JSON string) escapes of non-ASCII, non-surrogate characters in itables'
+#: output; one after an escaped backslash (``\\\\uXXXX``) is left alone.
+UNICODE_ESCAPE = re.compile(r"(?<!\\)\\{1,2}u((?!00[0-7])(?![dD][89a-fA-F])[0-9a-fA-F]{4})")
+_bundle_shown = False  # DataTables' code goes into the page once per kernel, with the first table
 
 
-def table(frame: pd.DataFrame, caption: str = "", max_rows: int | None = MAX_TABLE_ROWS) -> HTML:
-    """``frame`` as an HTML table with every cell escaped (document text is shown inert).
+def yes_no(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every boolean column (also object columns holding only True/False) as 是/否; missing stays missing."""
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col].dropna()
+        if len(values) and (out[col].dtype == bool or str(out[col].dtype) == "boolean" or values.map(type).isin([bool]).all()):
+            out[col] = out[col].map(lambda v: v if pd.isna(v) else ("是" if v else "否")).astype(object)
+    return out
 
-    At most ``max_rows`` rows are shown (``None``: all), followed by a line saying how many more there are.
+
+def _datatables_bundle() -> str:
+    """The page's one copy of DataTables' code and style (itables offline mode), or "" when already shown."""
+    global _bundle_shown
+    if _bundle_shown:
+        return ""
+    from itables.javascript import generate_init_offline_itables_html
+    from itables.options import dt_bundle
+
+    _bundle_shown = True
+    return generate_init_offline_itables_html(dt_bundle)
+
+
+def table(frame: pd.DataFrame, caption: str = "", max_rows: int | None = None) -> HTML:
+    """``frame`` as a searchable, sortable, paged table (DataTables, its code embedded: the page loads nothing).
+
+    Every cell is shown as text (document text stays inert), booleans as 是/否 and
+    missing values as empty cells. ``max_rows`` keeps only the first rows (``None``: all).
     """
-    shown = frame if max_rows is None else frame.head(max_rows)
+    from itables import to_html_datatable
+
+    shown = yes_no(frame if max_rows is None else frame.head(max_rows))
     shown = shown.astype(object).where(shown.notna(), "")  # pd.NA would print as "<NA>"
-    body = shown.to_html(index=False, escape=True, classes="report-table", border=0, na_rep="")
+    shown.columns = [str(c) for c in shown.columns]
+    table_id = "table-" + hashlib.sha256((caption + shown.to_csv(index=False)).encode("utf-8")).hexdigest()[:12]
+    body = to_html_datatable(shown.reset_index(drop=True), table_id=table_id, connected=False, showIndex=False, **TABLE_OPTIONS)
+    body = UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), body)  # CJK as written, so the page's font subset covers it
     cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
-    more = f"<p>… 另有 {len(frame) - len(shown)} 行未显示 ({len(frame) - len(shown)} more rows; full table in data/processed)</p>" if len(shown) < len(frame) else ""
-    return HTML(cap + body + more)
+    return HTML(_datatables_bundle() + cap + body)
 
 
 def data_version(processed: str | Path, names: Iterable[str] = ("documents", "items")) -> str:
