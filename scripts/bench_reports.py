@@ -157,21 +157,29 @@ def whole_process(command: list[str], env: dict) -> dict:
             "tree_peak": peak[0], "code": proc.returncode, "stdout": out, "stderr": err}  # fmt: skip
 
 
-def profile_benchmark(n: int, workers: int = 2, seed: int = 0, keep: Path | None = None) -> dict:
-    """Render ``n`` plan profiles of a synthetic corpus; return and print the figures (see the module docstring)."""
+def profile_benchmark(n: int, workers: int = 2, seed: int = 0, processed_from: Path | None = None) -> dict:
+    """Render ``n`` plan profiles of a synthetic corpus; return and print the figures (see the module docstring).
+
+    ``processed_from``: a processed folder of that corpus made earlier (same ``n`` and ``seed``), copied instead of
+    running the pipeline again.
+    """
     from analysis.cli import main as cli
     from analysis.ingest.synthetic import generate_corpus
 
     real = PROFILE.is_file()
     with tempfile.TemporaryDirectory(prefix=f"bench-profiles-{n}-") as tmp:
-        tmp = Path(keep) if keep else Path(tmp)
+        tmp = Path(tmp)
         raw, processed, out = tmp / "raw", tmp / "processed", tmp / "reports"
         env = {**os.environ, "ANALYSIS_TOKEN_CACHE": str(tmp / "token-cache"), "PYTHONPATH": str(REPO / "src")}
         os.environ["ANALYSIS_TOKEN_CACHE"] = env["ANALYSIS_TOKEN_CACHE"]
-        generate_corpus(n, raw, seed=seed)
-        steps = [["ingest", "--raw", str(raw), "--out", str(processed)]]
-        if real:
-            steps += [["themes", "--processed", str(processed)], ["targets", "--processed", str(processed)]]
+        steps = []
+        if processed_from:
+            shutil.copytree(processed_from, processed)
+        else:
+            generate_corpus(n, raw, seed=seed)
+            steps = [["ingest", "--raw", str(raw), "--out", str(processed)]]
+            if real:
+                steps += [["themes", "--processed", str(processed)], ["targets", "--processed", str(processed)]]
         for step in steps:
             if cli(step):
                 raise SystemExit(f"python -m analysis {' '.join(step)} failed")
