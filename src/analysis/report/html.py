@@ -64,7 +64,7 @@ def _subset_common(font_path: str) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    options = subset.Options(layout_features=[], hinting=False, name_IDs=["*"], notdef_outline=True)
+    options = subset.Options(layout_features=[], hinting=False, name_IDs=["*"], notdef_outline=True, desubroutinize=True)
     buffer = io.BytesIO()
     with TTFont(font_path, lazy=True) as font:
         subsetter = subset.Subsetter(options)
@@ -75,7 +75,7 @@ def _subset_common(font_path: str) -> bytes:
 
 
 @cache
-def _common_font() -> tuple[bytes, frozenset[int]]:
+def common_font() -> tuple[bytes, frozenset[int]]:
     """The bundled CJK font cut down to :func:`_common_chars`, and the code points it covers.
 
     Subsetting a report's characters from it is several times faster than from the full
@@ -90,7 +90,7 @@ def _common_font() -> tuple[bytes, frozenset[int]]:
 
     path = cjk_font_path()
     info = os.stat(path)
-    key = hashlib.sha256(f"{path}|{info.st_size}|{info.st_mtime_ns}|gb2312-v1".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{path}|{info.st_size}|{info.st_mtime_ns}|gb2312-v2".encode()).hexdigest()[:16]
     cached = Path(user_cache_dir("analysis", appauthor=False)) / "fonts" / f"cjk-common-{key}.otf.b64"
     try:
         data = base64.b64decode(cached.read_text(encoding="ascii"), validate=True)
@@ -112,7 +112,7 @@ def cjk_font_face(chars: str) -> str:
 
     from analysis.report.plots import cjk_font_path
 
-    common, covered = _common_font()
+    common, covered = common_font()
     source = io.BytesIO(common) if all(ord(c) in covered for c in chars) else cjk_font_path()
     options = subset.Options(flavor="woff", layout_features=[], hinting=False)
     buffer = io.BytesIO()

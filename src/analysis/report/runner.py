@@ -268,7 +268,10 @@ def run_reports(
 
 def _execute(todo, state: dict, data: DataDigests, *, root, out, staging, workers, timeout, show_code, progress, record=True) -> None:
     """Run the ``todo`` jobs on a worker pool, recording each outcome in ``state`` (and state.json unless not ``record``)."""
+    from analysis.report.html import common_font
+
     info = reproduce_info(root, data.whole)
+    common_font()  # made (and cached) once here rather than by every worker at once
     # longest first (by the last run's time; new jobs first) so the workers finish together
     todo = sorted(todo, key=lambda pair: -state.get(pair[0].name, {}).get("seconds", float("inf")))
     tasks = []
