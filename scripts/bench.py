@@ -287,6 +287,7 @@ def main() -> int:
     parser.add_argument("--profiles", type=int, metavar="N", help="only render N plan profiles of a synthetic corpus and print their line")
     parser.add_argument("--jobs", type=int, default=2, metavar="W", help="report workers for --profiles (default: 2)")
     parser.add_argument("--processed", type=Path, help="with --profiles: reuse this processed folder of the same corpus")
+    parser.add_argument("--stand-in", action="store_true", help="with --profiles: a stand-in profile notebook (two tables read, one chart)")
     parser.add_argument("--child", nargs=3, metavar=("RAW", "PROCESSED", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -296,7 +297,7 @@ def main() -> int:
     if args.profiles:
         from bench_reports import profile_benchmark
 
-        profile_benchmark(args.profiles, workers=args.jobs, seed=args.seed, processed_from=args.processed)
+        profile_benchmark(args.profiles, workers=args.jobs, seed=args.seed, processed_from=args.processed, stand_in=args.stand_in)
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = []

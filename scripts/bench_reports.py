@@ -157,16 +157,16 @@ def whole_process(command: list[str], env: dict) -> dict:
             "tree_peak": peak[0], "code": proc.returncode, "stdout": out, "stderr": err}  # fmt: skip
 
 
-def profile_benchmark(n: int, workers: int = 2, seed: int = 0, processed_from: Path | None = None) -> dict:
+def profile_benchmark(n: int, workers: int = 2, seed: int = 0, processed_from: Path | None = None, stand_in: bool = False) -> dict:
     """Render ``n`` plan profiles of a synthetic corpus; return and print the figures (see the module docstring).
 
     ``processed_from``: a processed folder of that corpus made earlier (same ``n`` and ``seed``), copied instead of
-    running the pipeline again.
+    running the pipeline again. ``stand_in``: use the stand-in notebook even when the real one exists.
     """
     from analysis.cli import main as cli
     from analysis.ingest.synthetic import generate_corpus
 
-    real = PROFILE.is_file()
+    real = PROFILE.is_file() and not stand_in
     with tempfile.TemporaryDirectory(prefix=f"bench-profiles-{n}-") as tmp:
         tmp = Path(tmp)
         raw, processed, out = tmp / "raw", tmp / "processed", tmp / "reports"
