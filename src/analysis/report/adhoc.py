@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -50,12 +51,12 @@ def check_parameters(nb, parameters: dict, notebook: str | Path) -> None:
 
 
 def render_report(notebook: str | Path, parameters: dict, out: str | Path, *, processed: str | Path | None = None,
-                  show_code: bool = False, timeout: int | None = 600) -> "Result":  # noqa: F821
+                  show_code: bool = False, timeout: int | None = 600):
     """Render ``notebook`` with ``parameters`` to the HTML file ``out``; return the runner's Result."""
     import nbformat
 
     from analysis.report.jobs import Job, check_name
-    from analysis.report.runner import Result, _execute, _prepare_out, storage_error
+    from analysis.report.runner import Result, execute_jobs, prepare_out, storage_error
     from analysis.report.state import DataDigests
     from analysis.report.worker import parameter_names
 
@@ -75,11 +76,9 @@ def render_report(notebook: str | Path, parameters: dict, out: str | Path, *, pr
         parameters = {**parameters, "processed": os.path.relpath(processed, root) if processed.is_relative_to(root) else str(processed)}
     shown = str(Path(notebook)) if not Path(notebook).is_absolute() else str(path)
     result = Result(name, "pending", parameters=parameters)
-    staging = _prepare_out(out.parent)
-    import shutil
-
+    staging = prepare_out(out.parent)
     try:
-        _execute([(result, Job(name, shown, path, parameters))], {}, DataDigests(processed, {"documents": {}}), root=root,
+        execute_jobs([(result, Job(name, shown, path, parameters))], {}, DataDigests(processed, {"documents": {}}), root=root,
                  out=out.parent, staging=staging, workers=1, timeout=timeout, show_code=show_code, progress=False, record=False)  # fmt: skip
     except OSError as exc:
         raise storage_error(out.parent, exc) from exc

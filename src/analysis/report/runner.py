@@ -189,7 +189,7 @@ def _place(files: Mapping[str, str]) -> None:
         os.replace(staged, final)
 
 
-def _prepare_out(out: Path) -> Path:
+def prepare_out(out: Path) -> Path:
     """Create ``out`` and an empty staging folder in it (left over ones removed); OS errors -> InputError."""
     staging = out / STAGING
     try:
@@ -229,7 +229,7 @@ def run_reports(
     from analysis.report.index import write_index
 
     root, processed, out = Path(root).resolve(), Path(processed).resolve(), Path(out).resolve()
-    staging = _prepare_out(out)
+    staging = prepare_out(out)
     try:
         stored = load_state(out)
         state, data, package = stored["jobs"], DataDigests(processed, stored["data"]), package_digest()
@@ -251,7 +251,7 @@ def run_reports(
             todo.append((results[job.name], job))
         try:
             if todo:
-                _execute(todo, state, data, root=root, out=out, staging=staging, workers=workers, timeout=timeout,
+                execute_jobs(todo, state, data, root=root, out=out, staging=staging, workers=workers, timeout=timeout,
                          show_code=show_code, progress=progress)  # fmt: skip
         finally:
             listed = all_jobs or jobs
@@ -266,7 +266,7 @@ def run_reports(
     return [results[j.name] for j in jobs]
 
 
-def _execute(todo, state: dict, data: DataDigests, *, root, out, staging, workers, timeout, show_code, progress, record=True) -> None:
+def execute_jobs(todo, state: dict, data: DataDigests, *, root, out, staging, workers, timeout, show_code, progress, record=True) -> None:
     """Run the ``todo`` jobs on a worker pool, recording each outcome in ``state`` (and state.json unless not ``record``)."""
     from analysis.report.html import common_font
 
