@@ -190,11 +190,17 @@ def _place(files: Mapping[str, str]) -> None:
 
 
 def prepare_out(out: Path) -> Path:
-    """Create ``out`` and an empty staging folder in it (left over ones removed); OS errors -> InputError."""
+    """Create ``out`` and an empty staging folder in it; OS errors -> InputError.
+
+    Leftovers of a killed run (the staging folder, half-written ``.state.json.*.tmp`` and
+    ``.index.html.*.tmp``) are removed first.
+    """
     staging = out / STAGING
     try:
         out.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
+        for leftover in [*out.glob(".state.json.*.tmp"), *out.glob(".index.html.*.tmp")]:
+            leftover.unlink(missing_ok=True)
         staging.mkdir()
         probe = staging / ".probe"
         probe.write_bytes(b"")
