@@ -78,7 +78,8 @@ class DataDigests:
         """The data hash of a job depending on the documents ``scope`` (``None``: all tables)."""
         if scope is None:
             return self.whole
-        return digest({"shared": self.shared, "documents": {d: self.documents.get(d, "missing") for d in scope}})
+        parts = [self.shared, *(f"{d}:{self.documents.get(d, 'missing')}" for d in scope)]
+        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
     def to_dict(self) -> dict:
         return {"whole": self.whole, "shared": self.shared, "documents": self.documents}
