@@ -288,6 +288,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, metavar="W", help="report workers for --profiles (default: 2)")
     parser.add_argument("--processed", type=Path, help="with --profiles: reuse this processed folder of the same corpus")
     parser.add_argument("--stand-in", action="store_true", help="with --profiles: a stand-in profile notebook (two tables read, one chart)")
+    parser.add_argument("--notebook", type=Path, help="with --profiles: benchmark this notebook (parameters doc_id, processed)")
     parser.add_argument("--child", nargs=3, metavar=("RAW", "PROCESSED", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -297,7 +298,8 @@ def main() -> int:
     if args.profiles:
         from bench_reports import profile_benchmark
 
-        profile_benchmark(args.profiles, workers=args.jobs, seed=args.seed, processed_from=args.processed, stand_in=args.stand_in)
+        profile_benchmark(args.profiles, workers=args.jobs, seed=args.seed, processed_from=args.processed, stand_in=args.stand_in,
+                          notebook_from=args.notebook)
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = []

@@ -157,16 +157,18 @@ def whole_process(command: list[str], env: dict) -> dict:
             "tree_peak": peak[0], "code": proc.returncode, "stdout": out, "stderr": err}  # fmt: skip
 
 
-def profile_benchmark(n: int, workers: int = 2, seed: int = 0, processed_from: Path | None = None, stand_in: bool = False) -> dict:
+def profile_benchmark(n: int, workers: int = 2, seed: int = 0, processed_from: Path | None = None, stand_in: bool = False,
+                      notebook_from: Path | None = None) -> dict:
     """Render ``n`` plan profiles of a synthetic corpus; return and print the figures (see the module docstring).
 
     ``processed_from``: a processed folder of that corpus made earlier (same ``n`` and ``seed``), copied instead of
-    running the pipeline again. ``stand_in``: use the stand-in notebook even when the real one exists.
+    running the pipeline again. ``stand_in``: use the stand-in notebook even when the real one exists;
+    ``notebook_from``: benchmark this notebook instead (it takes ``doc_id`` and ``processed``).
     """
     from analysis.cli import main as cli
     from analysis.ingest.synthetic import generate_corpus
 
-    real = PROFILE.is_file() and not stand_in
+    real = PROFILE.is_file() and not stand_in and not notebook_from
     with tempfile.TemporaryDirectory(prefix=f"bench-profiles-{n}-") as tmp:
         tmp = Path(tmp)
         raw, processed, out = tmp / "raw", tmp / "processed", tmp / "reports"
@@ -184,9 +186,9 @@ def profile_benchmark(n: int, workers: int = 2, seed: int = 0, processed_from: P
             if cli(step):
                 raise SystemExit(f"python -m analysis {' '.join(step)} failed")
         notebook = tmp / "notebooks" / "06_plan_profile.ipynb"
-        if real:
+        if real or notebook_from:
             notebook.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(PROFILE, notebook)
+            shutil.copy(notebook_from or PROFILE, notebook)
         else:
             _notebook(notebook, STANDIN)
         config = tmp / "reports.yml"
@@ -205,7 +207,7 @@ def profile_benchmark(n: int, workers: int = 2, seed: int = 0, processed_from: P
         figures = {
             "n": n, "workers": workers, "total": cold["wall"], "per_report": per_report, "floor": floor, "ratio": per_report / floor,
             "floor_fresh_kernel": floor_one, "max_rss_gb": cold["max_rss"] / 2**30, "tree_peak_gb": cold["tree_peak"] / 2**30,
-            "no_change": again["wall"], "failed": len(failed), "profile": "06_plan_profile" if real else "stand-in",
+            "no_change": again["wall"], "failed": len(failed), "profile": "06_plan_profile" if real else str(notebook_from or "stand-in"),
             "mean_job_s": sum(e["seconds"] for e in state.values()) / max(1, len(state)),
         }  # fmt: skip
         print(f"profile reports: N={n} total={cold['wall']:.1f}s per_report={per_report:.2f}s floor={floor:.2f}s ratio={figures['ratio']:.2f}")
