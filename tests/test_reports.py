@@ -75,6 +75,7 @@ def test_executed_notebooks_keep_parameters_and_stop_at_the_failure(first_run):
     code = [c for c in bad.cells if c.cell_type == "code"]
     assert [o.output_type for o in code[-2].outputs] == ["error"] and code[-1].outputs == []
     assert not (out / "executed" / "missing.ipynb").exists() and not (out / "missing.html").exists()
+    assert not (out / "typo.html").exists()  # refused before running: no page, not even an old one
 
 
 def test_report_html_stands_alone_with_code_hidden(first_run):

@@ -310,7 +310,11 @@ def execute_jobs(todo, state: dict, data: DataDigests, *, root, out, staging, wo
                 if outcome["status"] == "oserror":
                     raise InputError(outcome["path"], outcome["error"])
                 try:
-                    _place(outcome.pop("files", {}))
+                    files = outcome.pop("files", {})
+                    if not files:  # failed before rendering: the old page must not stand for this run
+                        for stale in (out / f"{name}.html", out / "executed" / f"{name}.ipynb"):
+                            stale.unlink(missing_ok=True)
+                    _place(files)
                 except OSError as exc:
                     raise storage_error(out, exc) from exc
                 result = by_name[name]
