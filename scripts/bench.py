@@ -1,6 +1,8 @@
 """Benchmark the pipeline from 5 to 2,000 plans and check the speed goals (prints figures; not a test).
 
     .venv/bin/python scripts/bench.py [--sizes 5,100,500,2000] [--seed 0] [--no-reports]      (or: make bench)
+    .venv/bin/python scripts/bench.py --profiles N [--jobs W]    N plan profiles: one line per run
+      profile reports: N=… total=…s per_report=…s floor=…s ratio=…   (see scripts/bench_reports.py)
 
 Size 5 is the real seed corpus (``data/raw``); other sizes are synthetic corpora
 (:func:`analysis.ingest.synthetic.generate_corpus`, seed ``--seed``) written to a temporary
@@ -140,14 +142,16 @@ def run_size(raw: Path, processed: Path) -> dict:
 
 
 def reports_config(folder: Path, base: str, compare: str) -> Path:
-    """A reports.yml for a synthetic corpus: corpus, themes, targets and one shifts job (notebooks of this repo)."""
+    """A reports.yml for a synthetic corpus in ``folder``: corpus, themes, targets and one shifts job (this repo's notebooks, copied)."""
+    import shutil
+
     jobs = yaml.safe_load((REPO / "reports.yml").read_text(encoding="utf-8"))["jobs"]
-    chosen = {name: {**jobs[name], "notebook": str(REPO / jobs[name]["notebook"])} for name in SYNTHETIC_JOBS}
+    chosen = {name: {"notebook": jobs[name]["notebook"], "parameters": jobs[name].get("parameters") or {}} for name in SYNTHETIC_JOBS}
     shifts = next(job for job in jobs.values() if "priority_shifts" in job["notebook"])
-    chosen["shifts-latest-years"] = {
-        "notebook": str(REPO / shifts["notebook"]),
-        "parameters": {**shifts.get("parameters", {}), "base": base, "compare": compare},
-    }
+    chosen["shifts-latest-years"] = {"notebook": shifts["notebook"], "parameters": {**shifts["parameters"], "base": base, "compare": compare}}
+    for job in chosen.values():  # report notebooks must lie inside the folder of their reports.yml
+        (folder / job["notebook"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / job["notebook"], folder / job["notebook"])
     path = folder / "reports.yml"
     path.write_text(yaml.safe_dump({"jobs": chosen}, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -314,11 +318,22 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0, help="synthetic corpus seed (default: 0)")
     parser.add_argument("--no-reports", action="store_true", help="skip the report regeneration figures")
     parser.add_argument("--limits-mb", type=int, default=50, help="size of the single-item plan of the parser-limit figures (default: 50)")
+    parser.add_argument("--profiles", type=int, metavar="N", help="only render N plan profiles of a synthetic corpus and print their line")
+    parser.add_argument("--jobs", type=int, default=2, metavar="W", help="report workers for --profiles (default: 2)")
+    parser.add_argument("--processed", type=Path, help="with --profiles: reuse this processed folder of the same corpus")
+    parser.add_argument("--stand-in", action="store_true", help="with --profiles: a stand-in profile notebook (two tables read, one chart)")
+    parser.add_argument("--notebook", type=Path, help="with --profiles: benchmark this notebook (parameters doc_id, processed)")
     parser.add_argument("--child", nargs=3, metavar=("RAW", "PROCESSED", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         raw, processed, result = map(Path, args.child)
         result.write_text(json.dumps(run_size(raw, processed)), encoding="utf-8")
+        return 0
+    if args.profiles:
+        from bench_reports import profile_benchmark
+
+        profile_benchmark(args.profiles, workers=args.jobs, seed=args.seed, processed_from=args.processed, stand_in=args.stand_in,
+                          notebook_from=args.notebook)
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = []

@@ -62,7 +62,7 @@ def corpus_report(tmp_path_factory, processed):
     from analysis.report import runner
 
     config = REPO / "reports.yml"
-    jobs = runner.select_jobs(runner.load_jobs(config), ["corpus"], config)
+    jobs = runner.select_jobs(runner.load_jobs(config, processed), ["corpus"], config)
     out = tmp_path_factory.mktemp("reports")
     [result] = runner.run_reports(jobs, root=REPO, processed=processed, out=out, workers=1, progress=False)
     return result, out

@@ -30,6 +30,7 @@ import pytest
 import websocket
 from PIL import Image
 
+from analysis.ingest.manifest import load_manifest
 from analysis.report import runner
 from conftest import REPO, write_notebook
 
@@ -115,12 +116,12 @@ def shipped_reports(pipeline, tmp_path_factory) -> Path:
     """Every job of reports.yml rendered once on the seed corpus (full pipeline tables); the output folder."""
     config = REPO / "reports.yml"
     out = tmp_path_factory.mktemp("shipped")
-    results = runner.run_reports(runner.load_jobs(config), root=REPO, processed=pipeline, out=out, workers=2, progress=False)
+    results = runner.run_reports(runner.load_jobs(config, pipeline), root=REPO, processed=pipeline, out=out, workers=2, progress=False)
     assert [r.status for r in results] == ["ok"] * len(results), [(r.name, r.error) for r in results if r.status != "ok"]
     return out
 
 
-SHIPPED = [job.name for job in runner.load_jobs(REPO / "reports.yml")]
+SHIPPED = [job.name for job in runner.load_jobs(REPO / "reports.yml", load_manifest(REPO / "data" / "raw"))]
 
 
 @pytest.mark.parametrize("name", SHIPPED)

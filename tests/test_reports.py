@@ -14,7 +14,7 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from analysis import cli
-from analysis.report import html, index, runner
+from analysis.report import html, index, runner, worker
 from analysis.errors import InputError
 from conftest import REPO, write_notebook
 
@@ -55,13 +55,13 @@ def test_failing_jobs_do_not_stop_the_others(first_run):
     results, _, out = first_run
     assert {n: r.status for n, r in results.items()} == {"good": "ok", "bad": "failed", "missing": "failed", "typo": "failed"}
     assert results["good"].finding == "发现一：甲 <b>粗</b>" and results["good"].title == "测试报告 甲"
-    assert results["bad"].error == "ValueError: 故意失败 on purpose (cell [4])"  # In [4]: the injected parameters cell counts
+    assert results["bad"].error == "ValueError: 故意失败 on purpose (cell 4)"  # cell 4 of the executed notebook: the injected parameters cell counts
     assert results["missing"].error == "notebook not found: nb/missing.ipynb (listed in reports.yml)"
     assert results["typo"].error.startswith("parameter(s) lable not in the parameters cell of nb/good.ipynb (has: label, processed)")
     state = json.loads((out / "state.json").read_text(encoding="utf-8"))["jobs"]
     assert state["good"]["status"] == "ok" and state["bad"]["status"] == "failed"
     table = runner.summary_table(list(results.values()), out)
-    assert re.search(r"^bad +failed .*ValueError: 故意失败 on purpose \(cell \[4\]\) → .*bad\.ipynb$", table, re.M)
+    assert re.search(r"^bad +failed .*ValueError: 故意失败 on purpose \(cell 4\) → .*bad\.ipynb$", table, re.M)
     assert table.splitlines()[-1].startswith("4 reports: 1 ok, 0 skipped (unchanged), 3 failed")
 
 
@@ -70,11 +70,12 @@ def test_executed_notebooks_keep_parameters_and_stop_at_the_failure(first_run):
     good = nbformat.read(out / "executed" / "good.ipynb", as_version=4)
     injected = next(c for c in good.cells if "injected-parameters" in c.metadata.get("tags", []))
     values = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(injected.source).body}
-    assert values == {"label": "甲", "processed": str(root / "processed")}  # non-default folder is passed on
+    assert values == {"label": "甲", "processed": "processed"}  # the folder is passed on, relative to the project root
     bad = nbformat.read(out / "executed" / "bad.ipynb", as_version=4)
     code = [c for c in bad.cells if c.cell_type == "code"]
     assert [o.output_type for o in code[-2].outputs] == ["error"] and code[-1].outputs == []
     assert not (out / "executed" / "missing.ipynb").exists() and not (out / "missing.html").exists()
+    assert not (out / "typo.html").exists()  # refused before running: no page, not even an old one
 
 
 def test_report_html_stands_alone_with_code_hidden(first_run):
@@ -153,7 +154,7 @@ def test_cli_exit_codes_and_summary(first_run, capsys):
     [
         ("jobs: [a, b]\n", "expected a mapping 'jobs:'"),
         ("jobs:\n  a: {parameters: {}}\n", "job 'a' needs 'notebook: path/to/notebook.ipynb'"),
-        ("jobs:\n  a b: {notebook: x.ipynb}\n", "job name 'a b' must be"),
+        ("jobs:\n  a b: {notebook: x.ipynb}\n", "report name 'a b' must be"),
         ("jobs:\n  a: {notebook: x.ipynb, params: {}}\n", "job 'a' has unknown key(s) params"),
         ("jobs:\n  a: {notebook: x.ipynb, parameters: [1]}\n", "'parameters' must be a mapping"),
         ("jobs: {a: [\n", "not valid YAML"),
@@ -167,23 +168,25 @@ def test_malformed_configuration_names_file_and_reason(tmp_path, text, reason):
     assert str(config) in str(info.value)
 
 
-def test_shipped_jobs_match_their_notebooks_parameters():
-    jobs = {j.name: j for j in runner.load_jobs(REPO / "reports.yml")}
-    assert {"corpus", "themes", "shifts-qingdao-2021-vs-2024", "targets"} <= set(jobs)
-    vs_rest = [j for n, j in jobs.items() if n.startswith("shifts-2024-")]
+def test_shipped_jobs_match_their_notebooks_parameters(processed):
+    jobs = {j.name: j for j in runner.load_jobs(REPO / "reports.yml", processed)}
+    assert {"corpus", "themes", "targets", "shifts-qingdao-2021-to-qingdao-2024"} <= set(jobs)
+    assert {f"profile-{d}" for d in ("qingdao-2021", "qingdao-2024", "chizhou-2024", "xian-2024", "wanzhou-2024")} <= set(jobs)
+    vs_rest = [j for n, j in jobs.items() if n.endswith("-vs-rest")]
     assert sorted(j.parameters["compare"] for j in vs_rest) == [f"year=2024,city={c}" for c in sorted(["青岛市", "池州市", "西安市", "万州区"])]
     assert all(j.parameters["base"] == j.parameters["compare"].replace("city=", "city!=") for j in vs_rest)
+    assert jobs["shifts-qingdao-2021-to-qingdao-2024"].parameters["base"] == "city=青岛市,year=2021"
     for job in jobs.values():
         if job.path.is_file():
-            names = runner.parameter_names(nbformat.read(job.path, as_version=4))
+            names = worker.parameter_names(nbformat.read(job.path, as_version=4))
             assert set(job.parameters) <= names, job.name
 
 
 def test_parameter_names_reads_the_tagged_cell(tmp_path):
     nb = nbformat.read(write_notebook(tmp_path / "n.ipynb", "a = 1\nb: int = 2  # note\nc, d = 3, 4", "e = 5"), as_version=4)
-    assert runner.parameter_names(nb) == {"a", "b"}
+    assert worker.parameter_names(nb) == {"a", "b"}
     nb.cells[0].metadata["tags"] = []
-    assert runner.parameter_names(nb) is None
+    assert worker.parameter_names(nb) is None
 
 
 def test_index_escapes_and_marks_jobs_never_run():
@@ -215,7 +218,8 @@ def test_real_corpus_report_runs_without_errors_or_missing_glyphs(corpus_report)
     assert not [o for o in outputs if o.output_type == "error"]
     streams = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert not re.search(r"Glyph \d+ .*missing", streams), streams
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == 2
+    charts = [o for o in outputs if "image/png" in o.get("data", {}) or "data:image/png;base64," in "".join(o.get("data", {}).get("text/html", ""))]
+    assert len(charts) == 2
     page = (out / "corpus.html").read_text(encoding="utf-8")
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) == 2
     assert "<script src" not in page

@@ -29,6 +29,7 @@ STEPS: dict[str, tuple[str, str]] = {
     "trends": ("analysis.methods.trends", "theme shares by year with intervals and trend tests (trends.csv, trend_tests.csv)"),
     "export": ("analysis.report.exports", "write reports/tables.xlsx and Excel-readable CSV copies (UTF-8 with BOM) of every processed table"),
     "reports": ("analysis.report.runner", "run the report notebooks of reports.yml (papermill) into standalone HTML in reports/"),
+    "report": ("analysis.report.adhoc", "render one notebook with -p NAME VALUE parameters into a standalone HTML file"),
 }
 
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143

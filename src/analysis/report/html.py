@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import io
+import os
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # nbformat is imported where used: a no-change run must stay cheap
@@ -49,6 +53,58 @@ body.jp-Notebook {{ max-width: 64rem; margin: 0 auto; padding: 1.5rem 2rem 3rem;
 """
 
 
+def _common_chars() -> str:
+    """ASCII, CJK punctuation, full-width forms and the GB 2312 characters (6,763 hanzi and symbols)."""
+    gb2312 = bytes(b for hi in range(0xA1, 0xF8) for lo in range(0xA1, 0xFF) for b in (hi, lo)).decode("gb2312", errors="ignore")
+    return "".join(map(chr, range(0x20, 0x7F))) + "".join(map(chr, range(0x3000, 0x3040))) + "".join(map(chr, range(0xFF01, 0xFF5F))) + gb2312
+
+
+def _subset_common(font_path: str) -> bytes:
+    """``font_path`` cut down to :func:`_common_chars` (OpenType bytes)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options(layout_features=[], hinting=False, name_IDs=["*"], notdef_outline=True, desubroutinize=True)
+    buffer = io.BytesIO()
+    with TTFont(font_path, lazy=True) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=_common_chars())
+        subsetter.subset(font)
+        font.save(buffer)
+    return buffer.getvalue()
+
+
+@cache
+def common_font() -> tuple[bytes, frozenset[int]]:
+    """The bundled CJK font cut down to :func:`_common_chars`, and the code points it covers.
+
+    Subsetting a report's characters from it is several times faster than from the full
+    font. Made once and kept in the user cache folder (``fonts/``), keyed by the font
+    file's path, size and time; rebuilt in memory when that folder cannot be written.
+    """
+    from fontTools.ttLib import TTFont
+    from platformdirs import user_cache_dir
+
+    from analysis.report.plots import cjk_font_path
+    from analysis.store import write_text_atomic
+
+    path = cjk_font_path()
+    info = os.stat(path)
+    key = hashlib.sha256(f"{path}|{info.st_size}|{info.st_mtime_ns}|gb2312-v2".encode()).hexdigest()[:16]
+    cached = Path(user_cache_dir("analysis", appauthor=False)) / "fonts" / f"cjk-common-{key}.otf.b64"
+    try:
+        data = base64.b64decode(cached.read_text(encoding="ascii"), validate=True)
+    except (OSError, ValueError):
+        data = _subset_common(path)
+        try:
+            write_text_atomic(cached, base64.b64encode(data).decode("ascii"))
+        except OSError:
+            pass  # a read-only cache folder only costs the subsetting again next time
+    with TTFont(io.BytesIO(data), lazy=True) as font:
+        covered = frozenset(font.getBestCmap())
+    return data, covered
+
+
 def cjk_font_face(chars: str) -> str:
     """A CSS ``@font-face`` embedding the bundled CJK font cut down to ``chars`` (WOFF, base64)."""
     from fontTools import subset
@@ -56,9 +112,11 @@ def cjk_font_face(chars: str) -> str:
 
     from analysis.report.plots import cjk_font_path
 
-    options = subset.Options(flavor="woff", layout_features=[], hinting=False, desubroutinize=True)
+    common, covered = common_font()
+    source = io.BytesIO(common) if all(ord(c) in covered for c in chars) else cjk_font_path()
+    options = subset.Options(flavor="woff", layout_features=[], hinting=False)
     buffer = io.BytesIO()
-    with TTFont(cjk_font_path(), lazy=True) as font:
+    with TTFont(source, lazy=True, recalcBBoxes=False) as font:
         subsetter = subset.Subsetter(options)
         subsetter.populate(text=chars)
         subsetter.subset(font)
@@ -76,16 +134,13 @@ def _for_readers(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-def notebook_html(nb: NotebookNode, title: str, *, show_code: bool = False) -> str:
-    """The executed notebook ``nb`` as one standalone HTML page titled ``title``.
-
-    Code cells and prompts are hidden unless ``show_code`` (then stderr is kept
-    too); every non-ASCII character on the page is covered by the embedded font.
-    """
+@cache
+def _exporter(show_code: bool):
+    """The nbconvert HTML exporter with the report template (built once per process and option)."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(
+    return HTMLExporter(
         extra_loaders=[DictLoader({"report.html.j2": TEMPLATE})],
         template_file="report.html.j2",
         exclude_input=not show_code,
@@ -94,8 +149,16 @@ def notebook_html(nb: NotebookNode, title: str, *, show_code: bool = False) -> s
         embed_images=True,
         language_code="zh",
     )
+
+
+def notebook_html(nb: NotebookNode, title: str, *, show_code: bool = False) -> str:
+    """The executed notebook ``nb`` as one standalone HTML page titled ``title``.
+
+    Code cells and prompts are hidden unless ``show_code`` (then stderr is kept
+    too); every non-ASCII character on the page is covered by the embedded font.
+    """
     shown = nb if show_code else _for_readers(nb)
-    body, _ = exporter.from_notebook_node(shown, resources={"report_css": STYLE, "metadata": {"name": title}})
+    body, _ = _exporter(show_code).from_notebook_node(shown, resources={"report_css": STYLE, "metadata": {"name": title}})
     chars = "".join(sorted({c for c in body if ord(c) > 0x7F}))
     return body.replace(FONT_PLACEHOLDER, cjk_font_face(chars) if chars else "", 1)
 

@@ -78,7 +78,8 @@ def index_html(names: Sequence[str], state: Mapping[str, Mapping], pages: Collec
 def write_index(out: str | Path, jobs: Sequence, state: Mapping[str, Mapping]) -> Path:
     """Write ``out/index.html`` for ``jobs`` (objects with ``.name``); skip the write when nothing changed."""
     names = [j.name for j in jobs]
-    page = index_html(names, state, {n for n in names if (Path(out) / f"{n}.html").is_file()})
+    pages = {n for n in names if (state.get(n) or {}).get("status") and (Path(out) / f"{n}.html").is_file()}
+    page = index_html(names, state, pages)
     digest = hashlib.sha256(page.encode("utf-8")).hexdigest()[:16]
     marker = f"<meta name='index-digest' content='{digest}'>"
     path = Path(out) / "index.html"

@@ -2,68 +2,55 @@
 
 ``python -m analysis reports [--only NAME …] [--jobs N] [--force] [--show-code]``
 
-``reports.yml`` (repository root) names each job, its notebook and parameters::
+Jobs come from :func:`analysis.report.jobs.load_jobs` (plain and templated jobs).
+Each job runs on a warm kernel of a worker process (:mod:`analysis.report.worker`)
+into ``reports/executed/NAME.ipynb`` and ``reports/NAME.html``; a failing job keeps
+its executed notebook up to the failing cell and an HTML page showing it, and the
+other jobs still finish. A job is skipped when its inputs hash as at its last
+successful run (:mod:`analysis.report.state`). Every run rewrites
+``reports/index.html`` (:mod:`analysis.report.index`) when its content changes.
 
-    jobs:
-      corpus:
-        notebook: notebooks/01_corpus.ipynb
-      shifts-qingdao-2021-vs-2024:
-        notebook: notebooks/03_priority_shifts.ipynb
-        parameters: {base: "city=青岛市,year=2021", compare: "city=青岛市,year=2024"}
-
-Each job is executed by papermill (working directory = project root) into
-``reports/executed/NAME.ipynb`` and converted to ``reports/NAME.html``
-(:mod:`analysis.report.html`), in parallel worker processes. A failing job keeps
-its executed notebook up to the failing cell and an HTML page showing it; the
-other jobs still finish. A job is skipped when its *inputs* — notebook bytes,
-parameters, package version and code, every ``processed/*.csv`` and the render
-options — hash to what they were at its last successful run (``reports/state.json``);
-a no-change run therefore hashes files and starts no kernel. Every run rewrites
-``reports/index.html`` (:mod:`analysis.report.index`).
+Guarantees: workers and kernels die with the runner; outputs are staged in
+``reports/.staging/`` and moved into place by the runner only, complete; SIGINT and
+SIGTERM stop the queue, kill running kernels, record what finished and raise
+:class:`Interrupted` (exit 130/143); a full disk, a read-only or forbidden output
+folder raise InputError naming the path (exit 2), earlier outputs intact.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
-import hashlib
-import json
-import logging
 import multiprocessing
 import os
-import re
+import queue
+import shutil
+import signal
 import sys
-import tempfile
-import time
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-import analysis
 from analysis.errors import InputError
 from analysis.paths import processed_dir, project_root, reports_dir
-from analysis.store import read_yaml, write_json_atomic, write_text_atomic
+from analysis.report.jobs import Job, load_jobs, select_jobs
+from analysis.report.reproduce import report_command, reproduce_info
+from analysis.report.state import DataDigests, job_inputs, load_state, package_digest, save_state
 
 CONFIG_NAME = "reports.yml"
-STATE_NAME = "state.json"
-KERNEL = "python3"
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
-JOB_KEYS = {"notebook", "parameters"}
+STAGING = ".staging"
+
+__all__ = ["Interrupted", "Job", "Result", "load_jobs", "run_reports", "select_jobs"]
 
 
-@dataclass(frozen=True)
-class Job:
-    """One report: ``name`` (file stem of its outputs), ``notebook`` as written, its ``path`` and ``parameters``."""
+class Interrupted(Exception):
+    """The run was stopped by ``signum`` (SIGINT/SIGTERM) after recording the finished jobs; ``code`` is the exit status."""
 
-    name: str
-    notebook: str
-    path: Path
-    parameters: dict = field(default_factory=dict)
+    def __init__(self, signum: int):
+        self.signum, self.code = signum, 128 + signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
 
 
 @dataclass
@@ -88,165 +75,16 @@ class Result:
         return cls(**{**known, **changes})
 
 
-def load_jobs(config: str | Path) -> list[Job]:
-    """The jobs of a ``reports.yml`` file, in file order; a malformed file raises InputError.
-
-    Notebook paths are relative to the folder holding ``config``.
-    """
-    config = Path(config)
-    data = read_yaml(config, "report configuration")
-    if not isinstance(data, dict) or not isinstance(data.get("jobs"), dict) or not data["jobs"]:
-        raise InputError(config, "expected a mapping 'jobs:' of report names to {notebook, parameters}")
-    jobs = []
-    for name, spec in data["jobs"].items():
-        name = str(name)
-        if not NAME_RE.match(name):
-            raise InputError(config, f"job name {name!r} must be letters, digits, '.', '_' or '-' (it names the output files)")
-        if not isinstance(spec, dict) or not isinstance(spec.get("notebook"), str):
-            raise InputError(config, f"job {name!r} needs 'notebook: path/to/notebook.ipynb'")
-        unknown = set(spec) - JOB_KEYS
-        if unknown:
-            raise InputError(config, f"job {name!r} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: notebook, parameters")
-        parameters = spec.get("parameters") or {}
-        if not isinstance(parameters, dict):
-            raise InputError(config, f"job {name!r}: 'parameters' must be a mapping of name: value")
-        jobs.append(Job(name, spec["notebook"], config.parent.resolve() / spec["notebook"], {str(k): v for k, v in parameters.items()}))
-    return jobs
-
-
-def select_jobs(jobs: list[Job], only: Iterable[str] | None, config: str | Path) -> list[Job]:
-    """The jobs named in ``only`` (all when empty); an unknown name raises InputError listing the jobs."""
-    wanted = list(only or [])
-    known = [j.name for j in jobs]
-    for name in wanted:
-        if name not in known:
-            raise InputError(config, f"no report job named {name!r}; jobs: {', '.join(known)}")
-    return [j for j in jobs if not wanted or j.name in wanted]
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _digest(data: object) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
-def data_digest(processed: str | Path) -> str:
-    """One hash over every ``processed/*.csv`` (names and contents)."""
-    return _digest({p.name: file_digest(p) for p in sorted(Path(processed).glob("*.csv"))})
-
-
-def package_digest() -> str:
-    """One hash over the package version and every file of the installed ``analysis`` package."""
-    package = Path(analysis.__file__).parent
-    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    return _digest({"version": analysis.__version__, **{str(p.relative_to(package)): file_digest(p) for p in files}})
-
-
-def job_inputs(job: Job, parameters: Mapping, data: str, package: str, show_code: bool) -> dict:
-    """The hashes that decide whether ``job`` must run again: ``notebook, parameters, package, data, options``."""
-    return {
-        "notebook": file_digest(job.path) if job.path.is_file() else "missing",
-        "parameters": _digest(dict(parameters)),
-        "package": package,
-        "data": data,
-        "options": _digest({"show_code": show_code}),
-    }
-
-
-def parameter_names(nb) -> set[str] | None:
-    """Names assigned in the notebook's ``parameters``-tagged cell; None when it has no such cell."""
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            names = set()
-            for node in ast.parse(cell.source).body:
-                targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-                names |= {t.id for t in targets if isinstance(t, ast.Name)}
-            return names
-    return None
-
-
-def _check_parameters(nb, parameters: Mapping, notebook: str) -> None:
-    names = parameter_names(nb)
-    unknown = sorted(set(parameters) - (names or set()))
-    if unknown:
-        has = f"has: {', '.join(sorted(names))}" if names else "it has no cell tagged 'parameters'"
-        raise ValueError(f"parameter(s) {', '.join(unknown)} not in the parameters cell of {notebook} ({has})")
-
-
-def _error_line(exc: BaseException) -> str:
-    from papermill.exceptions import PapermillExecutionError
-
-    if isinstance(exc, PapermillExecutionError):
-        text = f"{exc.ename}: {exc.evalue} (cell [{exc.exec_count}])"
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    return ANSI_RE.sub("", " ".join(text.split()))
-
-
-def _papermill(task: dict, executed: Path) -> str:
-    """Execute the job's notebook into ``executed`` (atomically, kept up to a failing cell); return the error or ""."""
-    import papermill
-
-    logging.getLogger("papermill").setLevel(logging.ERROR)  # its parameter-cell parser trips on "city=…" values
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{executed.stem}.", suffix=".ipynb", dir=executed.parent)
-    os.close(fd)
-    error = ""
-    try:
-        papermill.execute_notebook(
-            task["path"], tmp, parameters=task["parameters"], cwd=task["root"], kernel_name=KERNEL,
-            progress_bar=False, request_save_on_cell_execute=False, execution_timeout=task["timeout"],
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        )  # fmt: skip
-    except Exception as exc:  # any failure belongs to this job only
-        error = _error_line(exc)
-    if Path(tmp).stat().st_size:
-        os.replace(tmp, executed)
-    else:  # nothing ran (e.g. the kernel did not start): no notebook to keep
-        Path(tmp).unlink()
-    return error
-
-
-def execute_job(task: dict) -> dict:
-    """Worker: execute one job's notebook with papermill and write its executed notebook and HTML.
-
-    ``task`` holds ``name, notebook`` (as written), ``path, parameters, root`` (working
-    directory), ``out, show_code, timeout``. Returns ``{status, seconds, finished,
-    title, finding, error}``; never raises. A failed job's old outputs never linger.
-    """
+def notebook_parameters(path: Path) -> set[str] | None:
+    """Parameter names of the notebook at ``path``; None when it is missing, unreadable or has no parameters cell."""
     import nbformat
 
-    from analysis.report.html import notebook_html, report_summary
+    from analysis.report.worker import parameter_names
 
-    start = time.perf_counter()
-    out, name = Path(task["out"]), task["name"]
-    executed, page = out / "executed" / f"{name}.ipynb", out / f"{name}.html"
-    outcome = {"status": "ok", "title": "", "finding": "", "error": ""}
-    for stale in (executed, page):
-        stale.unlink(missing_ok=True)
     try:
-        if not Path(task["path"]).is_file():
-            raise FileNotFoundError(f"notebook not found: {task['notebook']} (listed in {CONFIG_NAME})")
-        _check_parameters(nbformat.read(task["path"], as_version=4), task["parameters"], task["notebook"])
-        error = _papermill(task, executed)
-        if executed.is_file():
-            nb = nbformat.read(executed, as_version=4)
-            title, finding = report_summary(nb)
-            outcome.update(title=title, finding=finding)
-            write_text_atomic(page, notebook_html(nb, title or name, show_code=task["show_code"] or bool(error)))
-    except Exception as exc:  # a bad notebook file or a rendering problem fails this job only
-        error = str(exc) if isinstance(exc, (OSError, ValueError, SyntaxError)) else _error_line(exc)
-    if error:
-        outcome.update(status="failed", error=error)
-    outcome.update(seconds=round(time.perf_counter() - start, 2), finished=datetime.now().isoformat(timespec="seconds"))
-    return outcome
+        return parameter_names(nbformat.read(path, as_version=4))
+    except Exception:  # the job itself reports the problem when it runs
+        return None
 
 
 def _reason(old: Mapping | None, inputs: Mapping, force: bool) -> str:
@@ -260,13 +98,116 @@ def _reason(old: Mapping | None, inputs: Mapping, force: bool) -> str:
     return "changed: " + ", ".join(changed) if changed else "output missing"
 
 
-def load_state(out: str | Path) -> dict[str, dict]:
-    """``{job name: last Result as dict}`` from ``out/state.json`` (empty when absent or unreadable)."""
-    path = Path(out) / STATE_NAME
+def storage_error(path: Path, exc: OSError) -> InputError:
+    """One line for an OS error on the output folder: the path and the cause."""
+    return InputError(exc.filename or path, f"cannot write report output ({exc.strerror or exc})")
+
+
+@contextmanager
+def _signals_raise():
+    """Within the block, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only)."""
+    def handler(signum, frame):
+        raise Interrupted(signum)
+
+    if multiprocessing.current_process().name != "MainProcess" or not _main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return json.loads(path.read_text(encoding="utf-8")).get("jobs", {})
-    except (OSError, ValueError):
-        return {}
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+class WorkerPool:
+    """``n`` worker processes (spawned, each with a warm kernel); one task at a time per worker."""
+
+    def __init__(self, n: int, root: str, timeout: int | None):
+        self.context = multiprocessing.get_context("spawn")
+        self.results = self.context.Queue()
+        self.root, self.timeout = root, timeout
+        self.workers: list[list] = [self._spawn() for _ in range(n)]  # [process, task queue, running task name]
+
+    def _spawn(self) -> list:
+        from analysis.report.worker import worker_main
+
+        tasks = self.context.Queue()
+        process = self.context.Process(target=worker_main, args=(tasks, self.results, self.root, self.timeout), daemon=True)
+        process.start()
+        return [process, tasks, None]
+
+    def idle(self) -> list[list]:
+        return [w for w in self.workers if w[2] is None]
+
+    def submit(self, worker: list, task: dict) -> None:
+        worker[2] = task["name"]
+        worker[1].put(task)
+
+    def next_outcome(self) -> tuple[str, dict] | None:
+        """The next finished ``(name, outcome)``; a worker found dead fails its task and is replaced."""
+        try:
+            name, outcome = self.results.get(timeout=0.5)
+        except queue.Empty:
+            for i, worker in enumerate(self.workers):
+                if worker[2] is not None and not worker[0].is_alive():
+                    name, code = worker[2], worker[0].exitcode
+                    self.workers[i] = self._spawn()
+                    return name, {"status": "failed", "error": f"worker process died (exit code {code})", "files": {}}
+            return None
+        for worker in self.workers:
+            if worker[2] == name:
+                worker[2] = None
+        return name, outcome
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the workers: politely when idle, ``kill`` (SIGKILL; their kernels follow) otherwise."""
+        for process, tasks, _ in self.workers:
+            if kill:
+                process.kill()
+            else:
+                tasks.put(None)
+        for process, *_ in self.workers:
+            process.join(timeout=None if kill else 30)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        self.results.close()
+        self.results.cancel_join_thread()
+
+
+def _place(files: Mapping[str, str]) -> None:
+    """Move staged files over their final paths (same file system: a rename, never a partial file)."""
+    for final, staged in files.items():
+        Path(final).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, final)
+
+
+def prepare_out(out: Path) -> Path:
+    """Create ``out`` and an empty staging folder in it; OS errors -> InputError.
+
+    Leftovers of a killed run (the staging folder, half-written ``.state.json.*.tmp`` and
+    ``.index.html.*.tmp``) are removed first.
+    """
+    staging = out / STAGING
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        for leftover in [*out.glob(".state.json.*.tmp"), *out.glob(".index.html.*.tmp")]:
+            leftover.unlink(missing_ok=True)
+        staging.mkdir()
+        probe = staging / ".probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise storage_error(out, exc) from exc
+    return staging
 
 
 def run_reports(
@@ -284,57 +225,115 @@ def run_reports(
 ) -> list[Result]:
     """Run ``jobs`` (skipping unchanged ones unless ``force``); return one Result per job.
 
-    Notebooks run with ``root`` as working directory; ``processed`` is passed as
-    the notebooks' ``processed`` parameter unless it is the project default.
-    ``out`` receives ``NAME.html``, ``executed/NAME.ipynb``, ``state.json`` and
-    ``index.html`` (listing ``all_jobs``, default ``jobs``). ``timeout`` is per cell.
+    Notebooks run with ``root`` as working directory; ``processed`` is passed as the
+    ``processed`` parameter of every notebook that has one (relative to ``root`` when inside it).
+    ``out`` receives ``NAME.html``, ``executed/NAME.ipynb``, ``figures/NAME/`` (written
+    by the notebooks), ``state.json`` and ``index.html`` (listing ``all_jobs``, default
+    ``jobs``). ``timeout`` is per cell. Raises :class:`Interrupted` on SIGINT/SIGTERM
+    and InputError when the output folder cannot be written.
     """
     from analysis.report.index import write_index
 
-    root, processed, out = Path(root).resolve(), Path(processed).resolve(), Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    state = load_state(out)
-    data, package = data_digest(processed), package_digest()
-    extra = {} if processed == processed_dir(None).resolve() else {"processed": str(processed)}
-    results: dict[str, Result] = {}
-    todo: list[tuple[Result, dict]] = []
-    for job in jobs:
-        parameters = {**job.parameters, **extra}
-        inputs = job_inputs(job, parameters, data, package, show_code)
-        old = state.get(job.name)
-        if not force and old and old.get("status") == "ok" and old.get("inputs") == inputs and (out / f"{job.name}.html").is_file():
-            results[job.name] = Result.from_state(old, status="skipped", note="unchanged")
-            continue
-        result = Result(job.name, "pending", parameters=parameters, inputs=inputs, note=_reason(old, inputs, force))
-        task = {"name": job.name, "notebook": job.notebook, "path": str(job.path), "parameters": parameters, "root": str(root),
-                "out": str(out.resolve()), "show_code": show_code, "timeout": timeout}
-        results[job.name] = result
-        todo.append((result, task))
-    if todo:
-        # longest first (by the last run's time; new jobs first) so two workers finish together
-        todo.sort(key=lambda pair: -state.get(pair[0].name, {}).get("seconds", float("inf")))
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo))), mp_context=context) as pool, tqdm(
-            total=len(todo), desc="reports", unit="report", disable=not progress, file=sys.stderr
-        ) as bar:
-            futures = {pool.submit(execute_job, task): result for result, task in todo}
-            for future in as_completed(futures):
-                result = futures[future]
+    root, processed, out = Path(root).resolve(), Path(processed).resolve(), Path(out).resolve()
+    staging = prepare_out(out)
+    try:
+        stored = load_state(out)
+        state, data, package = stored["jobs"], DataDigests(processed, stored["data"]), package_digest()
+        shown = os.path.relpath(processed, root) if processed.is_relative_to(root) else str(processed)
+        takes_processed: dict[Path, bool] = {}
+        options, notebooks = {"show_code": show_code}, {}
+        results: dict[str, Result] = {}
+        todo: list[tuple[Result, Job]] = []
+        for job in jobs:
+            if job.path not in takes_processed:
+                takes_processed[job.path] = "processed" in (notebook_parameters(job.path) or ())
+            parameters = {**job.parameters, **({"processed": shown} if takes_processed[job.path] else {})}
+            inputs = job_inputs(job, parameters, data, package, options, notebooks)
+            old = state.get(job.name)
+            if not force and old and old.get("status") == "ok" and old.get("inputs") == inputs and (out / f"{job.name}.html").is_file():
+                results[job.name] = Result.from_state(old, status="skipped", note="unchanged")
+                continue
+            results[job.name] = Result(job.name, "pending", parameters=parameters, inputs=inputs, note=_reason(old, inputs, force))
+            todo.append((results[job.name], job))
+        try:
+            if todo:
+                execute_jobs(todo, state, data, root=root, out=out, staging=staging, workers=workers, timeout=timeout,
+                         show_code=show_code, progress=progress)  # fmt: skip
+        finally:
+            listed = all_jobs or jobs
+            kept = {j.name: state[j.name] for j in listed if j.name in state}
+            try:
+                save_state(out, kept, data)
+                write_index(out, listed, kept)
+            except OSError as exc:
+                raise storage_error(out, exc) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [results[j.name] for j in jobs]
+
+
+def execute_jobs(todo, state: dict, data: DataDigests, *, root, out, staging, workers, timeout, show_code, progress, record=True) -> None:
+    """Run the ``todo`` jobs on a worker pool, recording each outcome in ``state`` (and state.json unless not ``record``)."""
+    from analysis.report.html import common_font
+
+    info = reproduce_info(root, data.whole)
+    common_font()  # made (and cached) once here rather than by every worker at once
+    # longest first (by the last run's time; new jobs first) so the workers finish together
+    todo = sorted(todo, key=lambda pair: -state.get(pair[0].name, {}).get("seconds", float("inf")))
+    tasks = []
+    for result, job in todo:
+        page = os.path.relpath(out / f"{job.name}.html", root) if out.is_relative_to(root) else str(out / f"{job.name}.html")
+        command = report_command(job.notebook, result.parameters, page)
+        tasks.append({"name": job.name, "notebook": job.notebook, "path": str(job.path), "parameters": result.parameters,
+                      "out": str(out), "staging": str(staging), "show_code": show_code,
+                      "reproduce": {**info, "command": command, "job": job.name if record else ""}})  # fmt: skip
+    by_name = {result.name: result for result, _ in todo}
+    pending = list(reversed(tasks))
+    pool, interrupted = None, False
+    with _signals_raise(), tqdm(total=len(tasks), desc="reports", unit="report", disable=not progress, file=sys.stderr) as bar:
+        try:
+            pool = WorkerPool(max(1, min(workers, len(tasks))), str(root), timeout)
+            running = 0
+            while pending or running:
+                for worker in pool.idle():
+                    if not pending:
+                        break
+                    task = pending.pop()
+                    shutil.rmtree(out / "figures" / task["name"], ignore_errors=True)  # a re-run replaces its figures
+                    pool.submit(worker, task)
+                    running += 1
+                finished = pool.next_outcome()
+                if finished is None:
+                    continue
+                running -= 1
+                name, outcome = finished
+                if outcome["status"] == "oserror":
+                    raise InputError(outcome["path"], outcome["error"])
                 try:
-                    outcome = future.result()
-                except Exception as exc:  # a worker that died still fails only its own job
-                    outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+                    files = outcome.pop("files", {})
+                    if not files:  # failed before rendering: the old page must not stand for this run
+                        for stale in (out / f"{name}.html", out / "executed" / f"{name}.ipynb"):
+                            stale.unlink(missing_ok=True)
+                    _place(files)
+                except OSError as exc:
+                    raise storage_error(out, exc) from exc
+                result = by_name[name]
                 for key, value in outcome.items():
                     setattr(result, key, value)
-                state[result.name] = asdict(result)
-                write_json_atomic(out / STATE_NAME, {"jobs": state})
-                bar.set_postfix_str(f"{result.name} {result.status}")
+                state[name] = asdict(result)
+                try:
+                    if record:
+                        save_state(out, state, data)
+                except OSError as exc:
+                    raise storage_error(out, exc) from exc
+                bar.set_postfix_str(f"{name} {result.status}")
                 bar.update()
-    listed = all_jobs or jobs
-    state = {j.name: state[j.name] for j in listed if j.name in state}
-    write_json_atomic(out / STATE_NAME, {"jobs": state})
-    write_index(out, listed, state)
-    return [results[j.name] for j in jobs]
+        except BaseException:
+            interrupted = True
+            raise
+        finally:
+            if pool is not None:
+                pool.close(kill=interrupted)
 
 
 def summary_table(results: list[Result], out: str | Path) -> str:
@@ -369,14 +368,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the selected jobs, print the summary table; exit 1 if any job failed."""
+    """Run the selected jobs, print the summary table; exit 1 if any job failed, 130/143 when interrupted."""
     root = project_root()
     config = args.config or root / CONFIG_NAME
-    jobs = load_jobs(config)
+    processed = processed_dir(args.processed)
+    jobs = load_jobs(config, processed)
     out = reports_dir(args.out)
-    results = run_reports(
-        select_jobs(jobs, args.only, config), root=root, processed=processed_dir(args.processed), out=out,
-        workers=args.jobs, force=args.force, show_code=args.show_code, timeout=args.timeout, all_jobs=jobs,
-    )
+    try:
+        results = run_reports(
+            select_jobs(jobs, args.only, config), root=root, processed=processed, out=out,
+            workers=args.jobs, force=args.force, show_code=args.show_code, timeout=args.timeout, all_jobs=jobs,
+        )  # fmt: skip
+    except Interrupted as exc:
+        print(f"stopped: {exc}; finished reports are recorded in {Path(out) / 'state.json'}", file=sys.stderr)
+        return exc.code
     print(summary_table(results, out))
     return 1 if any(r.status == "failed" for r in results) else 0
