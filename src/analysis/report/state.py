@@ -20,24 +20,11 @@ from pathlib import Path
 
 import analysis
 from analysis.errors import InputError
+from analysis.provenance import digest, file_digest
 from analysis.store import write_json_atomic
 
 STATE_NAME = "state.json"
 STATUSES = {"ok", "failed"}
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def digest(data: object) -> str:
-    """SHA-256 of ``data`` as key-sorted JSON (hex)."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
 
 
 def package_digest() -> str:
