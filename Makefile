@@ -36,5 +36,5 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(PROCESSED)/*.csv $(PROCESSED)/*.json $(PROCESSED)/*.broken $(PROCESSED)/shifts $(PROCESSED)/.lock \
-	  $(REPORTS)/executed $(REPORTS)/figures $(REPORTS)/tables $(REPORTS)/*.html $(REPORTS)/*.json $(REPORTS)/*.xlsx
+	  $(REPORTS)/executed $(REPORTS)/.staging $(REPORTS)/figures $(REPORTS)/tables $(REPORTS)/*.html $(REPORTS)/*.json $(REPORTS)/*.xlsx
 	find $(PROCESSED) $(REPORTS) -name '.*.tmp' -delete -o -name '.*.*.ipynb' -delete

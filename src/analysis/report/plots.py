@@ -136,14 +136,21 @@ class FigureExport:
         formatters = shell.display_formatter.formatters
         current = getattr(formatters["text/html"].type_printers.get(Figure), "__self__", None)
         if isinstance(current, cls):
+            if current.folder != Path(folder):  # a warm kernel now runs the next report: its own folder, from 01
+                current.retarget(folder)
             return current
         export = cls(folder)
-        for old in export.folder.glob("[0-9][0-9]-*.*"):  # figures of an earlier run of this report
-            if old.suffix in (".png", ".svg"):
-                old.unlink()
+        export.retarget(folder)
         formatters["text/html"].for_type(Figure, export.html)
         formatters["image/png"].pop(Figure, None)  # the page shows the html form; no second copy in the notebook
         return export
+
+    def retarget(self, folder: str | Path) -> None:
+        """Save the next figures in ``folder``, numbered from 01; figures of an earlier run there are removed."""
+        self.folder, self.shown = Path(folder), 0
+        for old in self.folder.glob("[0-9][0-9]-*.*"):
+            if old.suffix in (".png", ".svg"):
+                old.unlink()
 
     def save(self, fig) -> list[Path]:
         """Write ``fig`` as the next ``NN-slug.png`` (300 dpi) and ``.svg``; return both paths."""
