@@ -122,13 +122,14 @@ def test_report_kernel_saves_figures_where_the_runner_asks(tmp_path, monkeypatch
     assert all((out / link).is_file() for link in links) and page.count("下载 <a") == 2
 
 
-def test_reports_sharing_a_warm_kernel_save_figures_in_their_own_folders(tmp_path):
+def test_reports_sharing_a_warm_kernel_get_their_own_figures_and_table_code(tmp_path):
     from analysis.report import runner
     from conftest import write_notebook
 
     chart = ("import pandas as pd\nfrom analysis.report import plots\n"
              "plots.theme_size_chart(pd.DataFrame({'theme_id': [1, 2], 'theme_label': ['妇幼健康', '中医药'], 'size': [5, 3]}))")
-    write_notebook(tmp_path / "fig.ipynb", "processed = None", chart)
+    table = "from analysis.report import kit\nkit.table(pd.DataFrame({'主题': ['妇幼健康', '中医药']}), caption='表')"
+    write_notebook(tmp_path / "fig.ipynb", "processed = None", chart, table)
     jobs = [runner.Job(name, "fig.ipynb", tmp_path / "fig.ipynb") for name in ("first", "second", "third")]
     out = tmp_path / "reports"
     results = runner.run_reports(jobs, root=tmp_path, processed=tmp_path, out=out, workers=1, progress=False)  # one kernel
@@ -137,6 +138,7 @@ def test_reports_sharing_a_warm_kernel_save_figures_in_their_own_folders(tmp_pat
         assert sorted(p.name for p in (out / "figures" / name).iterdir()) == ["01-theme-size.png", "01-theme-size.svg"]
         page = (out / f"{name}.html").read_text(encoding="utf-8")
         assert re.findall(r"href=[\"']?(figures/[^\"' >]+)", page) == [f"figures/{name}/01-theme-size.png", f"figures/{name}/01-theme-size.svg"]
+        assert page.count("function injectModule(base64JS)") == 1, name  # DataTables' code in every page, once
 
 
 #: Proprietary CJK fonts found bundled in Python packages (SimHei in mplfonts, the Windows and macOS system fonts).

@@ -25,7 +25,7 @@ def _rows(shown: str) -> list[list[str]]:
 
 
 def test_table_is_searchable_complete_and_self_contained(monkeypatch):
-    monkeypatch.setattr(kit, "_bundle_shown", False)
+    monkeypatch.setattr(kit, "_bundle_shown_for", None)
     frame = pd.DataFrame({"item": [f"事项 {i}" for i in range(1, 206)], "new": [i % 2 == 0 for i in range(205)]})
     first = kit.table(frame, caption="全部事项").data
     rows = _rows(first)

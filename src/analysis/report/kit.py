@@ -66,7 +66,9 @@ TABLE_OPTIONS = {
 #: ``\uXXXX`` (or ``\\uXXXX`` inside a JSON string) escapes of non-ASCII, non-surrogate characters in itables'
 #: output; one after an escaped backslash (``\\\\uXXXX``) is left alone.
 UNICODE_ESCAPE = re.compile(r"(?<!\\)\\{1,2}u((?!00[0-7])(?![dD][89a-fA-F])[0-9a-fA-F]{4})")
-_bundle_shown = False  # DataTables' code goes into the page once per kernel, with the first table
+#: the report whose page already holds DataTables' code: it goes into each page once, with its first table
+#: (the runner names each report in the environment; in JupyterLab there is one "report" per kernel)
+_bundle_shown_for: tuple[str, str] | None = None
 
 
 def yes_no(frame: pd.DataFrame) -> pd.DataFrame:
@@ -80,14 +82,18 @@ def yes_no(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _datatables_bundle() -> str:
-    """The page's one copy of DataTables' code and style (itables offline mode), or "" when already shown."""
-    global _bundle_shown
-    if _bundle_shown:
+    """The page's one copy of DataTables' code and style (itables offline mode), or "" when this page has it.
+
+    A warm kernel runs several reports one after the other; each gets its own copy.
+    """
+    global _bundle_shown_for
+    report = (os.environ.get("ANALYSIS_REPORT_NAME", ""), os.environ.get("ANALYSIS_FIGURE_DIR", ""))
+    if _bundle_shown_for == report:
         return ""
     from itables.javascript import generate_init_offline_itables_html
     from itables.options import dt_bundle
 
-    _bundle_shown = True
+    _bundle_shown_for = report
     return generate_init_offline_itables_html(dt_bundle)
 
 
