@@ -51,12 +51,20 @@ def _tree(proc) -> list[psutil.Process]:
         return []
 
 
+def _cmdline(process: psutil.Process) -> list[str]:
+    """A process's command line; empty for one that has exited (or is a zombie awaiting its parent)."""
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
 def _wait_for_kernels(proc, timeout=120):
     """Wait until the run has a kernel (worker → kernel: a process tree of depth 2); return the tree seen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         tree = _tree(proc)
-        if any("ipykernel" in " ".join(p.cmdline()) for p in tree if p.is_running()):
+        if any("ipykernel" in " ".join(_cmdline(p)) for p in tree):
             return tree
         time.sleep(0.1)
     raise AssertionError("no kernel started")

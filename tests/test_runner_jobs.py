@@ -178,7 +178,7 @@ def test_an_added_plan_of_a_new_place_gets_its_reports_without_config_edits(tmp_
     for year in (2022, 2024):
         (raw / f"linjiang_{year}.txt").write_text(NEW_PLAN.replace("2022年", f"{year}年"), encoding="utf-8")
         assert main(["add", str(raw / f"linjiang_{year}.txt"), "--city", "临江市", "--year", str(year), "--province", "某省",
-                     "--admin-level", "city", "--doc-type", "work_plan", "--raw", str(raw)]) == 0  # fmt: skip
+                     "--admin-level", "city", "--doc-type", "work_plan", "--doc-id", f"linjiang-{year}", "--raw", str(raw)]) == 0  # fmt: skip
     processed = tmp_path / "processed"
     assert main(["ingest", "--raw", str(raw), "--out", str(processed)]) == 0
     new = [d for d in pd.read_csv(processed / "documents.csv").doc_id if d.startswith("linjiang")]

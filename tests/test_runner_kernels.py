@@ -92,10 +92,13 @@ def test_report_command_refuses_bad_parameters_and_names_with_exit_2(project, ca
     assert message in err and err.count("\n") == 1 and not (project / "adhoc" / "never.html").exists()
 
 
-def test_report_command_requires_the_shift_groups():
+def test_report_command_needs_out_and_shifts_default_to_a_place_with_two_years(themed, tmp_path):
     with pytest.raises(SystemExit):
         cli.main(["report", "notebooks/03_priority_shifts.ipynb"])  # --out is required
-    assert cli.main(["report", str(REPO / "notebooks" / "03_priority_shifts.ipynb"), "--out", "/tmp/never-written.html"]) == 2
+    page = tmp_path / "shifts.html"
+    assert cli.main(["report", str(REPO / "notebooks" / "03_priority_shifts.ipynb"), "-p", "processed", str(themed), "--out", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "青岛市 2021" in text and "青岛市 2024" in text  # without base/compare: the first place's earliest against latest plan
 
 
 @pytest.mark.parametrize("notebook", sorted((REPO / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)

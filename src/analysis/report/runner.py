@@ -133,7 +133,13 @@ class WorkerPool:
         self.context = multiprocessing.get_context("spawn")
         self.results = self.context.Queue()
         self.root, self.timeout = root, timeout
-        self.workers: list[list] = [self._spawn() for _ in range(n)]  # [process, task queue, running task name]
+        self.workers: list[list] = []  # [process, task queue, running task name]
+        try:
+            for _ in range(n):
+                self.workers.append(self._spawn())
+        except BaseException:  # interrupted while starting: the workers already started must not outlive us
+            self.close(kill=True)
+            raise
 
     def _spawn(self) -> list:
         from analysis.report.worker import worker_main
@@ -171,6 +177,7 @@ class WorkerPool:
         for process, tasks, _ in self.workers:
             if kill:
                 process.kill()
+                tasks.cancel_join_thread()  # nobody will read what is still in the pipe: exit without flushing it
             else:
                 tasks.put(None)
         for process, *_ in self.workers:
