@@ -25,6 +25,7 @@ STEPS: dict[str, tuple[str, str]] = {
     "sample": ("analysis.methods.sampling", "draw a seeded sample of items, stratified by theme and document, for hand coding (xlsx or csv)"),
     "validate": ("analysis.methods.validation", "compare hand codes with the themes: kappa, accuracy, NMI, ARI, per theme (validation.json, confusion.csv)"),
     "targets": ("analysis.methods.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
+    "profiles": ("analysis.methods.plan_continuity", "match every plan's items with the previous plan of its place, for the plan profiles (plan_continuity.csv)"),
     "shifts": ("analysis.methods.shifts", "compare theme shares, distinctive terms and item continuity between two groups of plans"),
     "trends": ("analysis.methods.trends", "theme shares by year with intervals and trend tests (trends.csv, trend_tests.csv)"),
     "export": ("analysis.report.exports", "write reports/tables.xlsx and Excel-readable CSV copies (UTF-8 with BOM) of every processed table"),
