@@ -18,7 +18,7 @@ from analysis.errors import InputError
 
 #: step name -> (module, one-line help)
 STEPS: dict[str, tuple[str, str]] = {
-    "run": ("analysis.pipeline", "run the whole pipeline (ingest → themes → targets → trends → reports), skipping steps whose inputs are unchanged"),
+    "run": ("analysis.pipeline", "run the whole pipeline (ingest → themes → targets → profiles → trends → reports), skipping steps whose inputs are unchanged"),
     "add": ("analysis.ingest.metadata", "append a raw document's row to the manifest (proposed values filled in)"),
     "ingest": ("analysis.ingest.build", "parse the raw documents listed in the manifest into processed tables"),
     "themes": ("analysis.methods.themes", "assign plan items to named health-policy themes: guided, discovery or trained (item_themes.csv, themes.csv)"),
