@@ -181,7 +181,8 @@ def profile_benchmark(n: int, workers: int = 2, seed: int = 0, processed_from: P
             generate_corpus(n, raw, seed=seed)
             steps = [["ingest", "--raw", str(raw), "--out", str(processed)]]
             if real:
-                steps += [["themes", "--processed", str(processed)], ["targets", "--processed", str(processed)]]
+                steps += [["themes", "--processed", str(processed)], ["targets", "--processed", str(processed)],
+                          ["profiles", "--processed", str(processed)]]
         for step in steps:
             if cli(step):
                 raise SystemExit(f"python -m analysis {' '.join(step)} failed")

@@ -93,5 +93,6 @@ def pipeline(tmp_path_factory, themed) -> Path:
     for table in themed.iterdir():
         shutil.copy(table, out)
     assert main(["targets", "--processed", str(out)]) == 0
+    assert main(["profiles", "--processed", str(out)]) == 0
     assert main(["shifts", "--processed", str(out), "--base", "city=青岛市,year=2021", "--compare", "city=青岛市,year=2024"]) == 0
     return out

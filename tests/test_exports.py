@@ -30,7 +30,7 @@ def test_workbook_has_a_sheet_per_table_with_chinese_headers(exported):
     processed, _, out = exported
     book = load_workbook(out / "tables.xlsx")
     csvs = sorted(str(p.relative_to(processed)) for p in processed.rglob("*.csv"))
-    assert len(csvs) == 13  # 9 top-level tables + 4 of the one comparison
+    assert len(csvs) == 14  # 10 top-level tables + 4 of the one comparison
     assert book.sheetnames[:2] == ["说明", "文件"] and len(book.sheetnames) == 1 + len(csvs)
     assert {"量化目标", "主题", "事项", "对比1 占比变化", "对比1 事项延续"} <= set(book.sheetnames)
     index = pd.DataFrame(list(book["说明"].values)[1:], columns=next(book["说明"].values))

@@ -11,7 +11,11 @@ import pytest
 from analysis import cli
 from analysis.errors import InputError
 from analysis.methods import plan_profile
+from analysis.methods.continuity import match_items
+from analysis.methods.plan_continuity import COLUMNS, plan_continuity
 from analysis.methods.plan_profile import PlanData
+from analysis.store import read_table, write_tables
+from analysis.text.tokenize import Tokenizer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -102,6 +106,7 @@ def profile_dir(tmp_path_factory, themed) -> Path:
     out = tmp_path_factory.mktemp("profile")
     shutil.copytree(themed, out, dirs_exist_ok=True)
     assert cli.main(["targets", "--processed", str(out)]) == 0
+    assert cli.main(["profiles", "--processed", str(out)]) == 0
     return out
 
 
@@ -131,3 +136,54 @@ def test_notebook_renders_for_a_seed_plan(profile_dir, tmp_path):
     text = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert "万州区 2024 文件画像" in text and "医政科" in text and "wanzhou-2024-" not in text
     assert sum("image/png" in o.get("data", {}) or "<img" in o.get("data", {}).get("text/html", "") for o in outputs) == 1
+
+
+def test_continuity_table_has_the_known_matches():
+    """Invented plans: one item repeated word for word, one new topic, one base item gone."""
+    docs = pd.DataFrame({"doc_id": ["jia-2023", "jia-2024", "yi-2024"], "city": ["甲市", "甲市", "乙市"], "year": [2023, 2024, 2024]})
+    texts = {
+        "jia-2023": ["全面推进家庭医生签约服务，提高签约居民满意度。", "加强职业病危害因素监测，开展尘肺病患者随访。"],
+        "jia-2024": ["全面推进家庭医生签约服务，提高签约居民满意度。", "建设区域中医药传承创新中心，推广中医适宜技术。"],
+        "yi-2024": ["完善院前急救网络。"],
+    }
+    items = pd.DataFrame([{"doc_id": d, "item_id": f"{d}-{i}", "text": t} for d, ts in texts.items() for i, t in enumerate(ts)])
+    table = plan_continuity(docs, items)
+    assert list(table.columns) == COLUMNS and set(table.doc_id) == {"jia-2024"} and set(table.base_doc_id) == {"jia-2023"}
+    by_item = table.set_index(["status", "compare_item_id"]).similarity
+    assert by_item[("continued", "jia-2024-0")] == 1.0 and by_item[("new", "jia-2024-1")] < 0.15
+    assert table[table.status == "dropped"].base_item_id.tolist() == ["jia-2023-1"]
+    assert plan_continuity(docs[docs.doc_id != "jia-2023"], items).empty
+
+
+def test_continuity_rows_equal_a_fit_on_the_two_plans(profile_dir):
+    """The profile's continuity rows (read from plan_continuity.csv) are those of matching the two seed plans directly."""
+    data = plan_profile.load_plan_data(profile_dir, "qingdao-2024")
+    items = read_table(profile_dir, "items")
+    base, compare = items[items.doc_id == "qingdao-2021"], items[items.doc_id == "qingdao-2024"]
+    tokens = Tokenizer.for_documents(data.documents).tokenize_many([*base.text, *compare.text])
+    direct = match_items(base, compare, tokens[: len(base)], tokens[len(base) :])
+    shown = plan_profile.continuity_with_previous(data)
+    pd.testing.assert_frame_equal(shown, direct.assign(status=direct.status.map(plan_profile.CONTINUITY_LABELS)))
+    assert len(shown) > 21 and plan_profile.continuity_with_previous(plan_profile.load_plan_data(profile_dir, "xian-2024")) is None
+
+
+def test_tables_are_read_once_until_the_file_changes(profile_dir, tmp_path):
+    folder = tmp_path / "processed"
+    shutil.copytree(profile_dir, folder)
+    first, second = plan_profile.load_plan_data(folder, "qingdao-2024"), plan_profile.load_plan_data(folder, "xian-2024")
+    assert second.items is first.items and second.item_themes is first.item_themes and second.plan_continuity is first.plan_continuity
+    assert second.rows("items", ["xian-2024"]).equals(second.items[second.items.doc_id == "xian-2024"])
+    write_tables({"items": first.items[first.items.doc_id != "wanzhou-2024"]}, folder)  # atomic rewrite: a new file
+    third = plan_profile.load_plan_data(folder, "xian-2024")
+    assert third.items is not first.items and "wanzhou-2024" not in set(third.items.doc_id)
+    assert third.documents is first.documents
+
+
+def test_missing_continuity_table_names_its_step(profile_dir, tmp_path):
+    folder = tmp_path / "processed"
+    shutil.copytree(profile_dir, folder)
+    (folder / "plan_continuity.csv").unlink()
+    with pytest.raises(InputError, match="plan_continuity.csv: not found; run `python -m analysis profiles` first"):
+        plan_profile.load_plan_data(folder, "qingdao-2024")
+    with pytest.raises(ValueError, match="without the plan_continuity table"):
+        plan_profile.continuity_with_previous(_tiny_corpus())

@@ -18,13 +18,14 @@ from analysis.errors import InputError
 
 #: step name -> (module, one-line help)
 STEPS: dict[str, tuple[str, str]] = {
-    "run": ("analysis.pipeline", "run the whole pipeline (ingest → themes → targets → trends → reports), skipping steps whose inputs are unchanged"),
+    "run": ("analysis.pipeline", "run the whole pipeline (ingest → themes → targets → profiles → trends → reports), skipping steps whose inputs are unchanged"),
     "add": ("analysis.ingest.metadata", "append a raw document's row to the manifest (proposed values filled in)"),
     "ingest": ("analysis.ingest.build", "parse the raw documents listed in the manifest into processed tables"),
     "themes": ("analysis.methods.themes", "assign plan items to named health-policy themes: guided, discovery or trained (item_themes.csv, themes.csv)"),
     "sample": ("analysis.methods.sampling", "draw a seeded sample of items, stratified by theme and document, for hand coding (xlsx or csv)"),
     "validate": ("analysis.methods.validation", "compare hand codes with the themes: kappa, accuracy, NMI, ARI, per theme (validation.json, confusion.csv)"),
     "targets": ("analysis.methods.targets", "extract quantitative targets and normalise their indicators (targets.csv)"),
+    "profiles": ("analysis.methods.plan_continuity", "match every plan's items with the previous plan of its place, for the plan profiles (plan_continuity.csv)"),
     "shifts": ("analysis.methods.shifts", "compare theme shares, distinctive terms and item continuity between two groups of plans"),
     "trends": ("analysis.methods.trends", "theme shares by year with intervals and trend tests (trends.csv, trend_tests.csv)"),
     "export": ("analysis.report.exports", "write reports/tables.xlsx and Excel-readable CSV copies (UTF-8 with BOM) of every processed table"),

@@ -1,6 +1,6 @@
 """The whole pipeline as one command, and the freshness guard around every step.
 
-``python -m analysis run`` executes ingest → themes → targets → trends → export →
+``python -m analysis run`` executes ingest → themes → targets → profiles → trends → export →
 reports in order (export: ``reports/tables.xlsx`` and Excel-readable CSV copies).
 A step is skipped only when the content hashes of its inputs (raw files or
 processed tables), its parameters and the package code equal those recorded at
@@ -31,7 +31,7 @@ from analysis.provenance import (
 #: options naming folders: they decide where, not what, so they are not parameters
 PATH_OPTIONS = ("--raw", "--out", "--processed", "--config")
 #: analysis steps (in order) that ``run`` executes before the reports
-ANALYSIS_STEPS = ("ingest", "themes", "targets", "trends")
+ANALYSIS_STEPS = ("ingest", "themes", "targets", "profiles", "trends")
 LOCK_NAME = ".lock"
 #: steps that read every table: they refuse when any table is stale, and record nothing themselves
 GUARDED = ("export", "reports")

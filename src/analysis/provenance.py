@@ -82,6 +82,7 @@ TRACKED: dict[str, Tracked] = {
     "ingest": Tracked((RAW,), ("documents.csv", "items.csv", "sentences.csv")),
     "themes": Tracked(("documents.csv", "items.csv", "sentences.csv"), ("item_themes.csv", "themes.csv", "theme_diagnostics.json")),
     "targets": Tracked(("documents.csv", "items.csv", "item_themes.csv"), ("targets.csv", "indicator_suggestions.csv")),
+    "profiles": Tracked(("documents.csv", "items.csv"), ("plan_continuity.csv",)),
     "trends": Tracked(("documents.csv", "items.csv", "item_themes.csv", "targets.csv"), ("trends.csv", "trend_tests.csv")),
 }
 

@@ -1,7 +1,8 @@
 """One plan's profile (report ``06_plan_profile``): themes against its peers, targets, departments, continuity.
 
 Reads the ready processed tables only (``documents``, ``items``, ``item_themes``,
-``targets``; nothing is refitted). The *peer group* is every other plan of the
+``targets`` and ``plan_continuity`` of step ``profiles``,
+:mod:`analysis.methods.plan_continuity`); nothing is fitted per report. The *peer group* is every other plan of the
 same year. Theme shares count items: the plan's share is its items in the theme
 ÷ its items; the peers' share pools their items (a long plan weighs more). Each
 share carries a continuity-corrected Wilson interval, the difference plan − peers
@@ -9,11 +10,19 @@ Newcombe's hybrid score interval (:mod:`analysis.methods.intervals`), both 95%;
 they hold their coverage at small and zero counts. A difference is a finding
 (``significant``) only when the score test, Benjamini–Hochberg adjusted across
 the themes, rejects at 5% and the interval excludes 0.
+
+Read cache: :func:`load_plan_data` reads each table once per process and keeps
+it, with the row positions of each ``doc_id``, under its resolved path; the next
+profile in the same (warm) kernel gets the same frames as long as the file's
+identity (size, ``mtime_ns``, inode, ``ctime_ns``) is unchanged, so a rewritten
+table is read again. One entry per path is kept. The functions here never modify
+the frames they are given; a plan's rows are taken by those positions, not by a
+scan of the corpus.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +31,7 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.methods.corpus import DOC_TYPES, document_labels
 from analysis.methods.intervals import bh_adjust, newcombe, score_test, wilson
+from analysis.methods.plan_continuity import previous_plan
 from analysis.methods.target_summary import COMPARATOR_PREFIX, own_targets
 from analysis.store import read_table
 
@@ -39,15 +49,50 @@ LABELS = {
 CONTINUITY_LABELS = {"continued": "延续", "reworded": "改写延续", "new": "新增", "dropped": "消失"}
 
 
+#: Tables read per plan besides ``documents``: name -> step that writes it.
+TABLES = {"items": "ingest", "item_themes": "themes", "targets": "targets", "plan_continuity": "profiles"}
+
+_CACHE: dict[Path, tuple[tuple[int, ...], pd.DataFrame, dict[str, np.ndarray]]] = {}
+
+
+def _cached(processed: str | Path, name: str, step: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """``processed/name.csv`` and its row positions per ``doc_id``, from the read cache (see the module docstring)."""
+    path = (Path(processed) / f"{name}.csv").resolve()
+    if not path.is_file():
+        return read_table(processed, name, step), {}  # raises the InputError naming the step
+    info = path.stat()
+    identity = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+    entry = _CACHE.get(path)
+    if entry is None or entry[0] != identity:
+        frame = read_table(path.parent, name, step)
+        entry = _CACHE[path] = (identity, frame, frame.groupby("doc_id", sort=False).indices)
+    return entry[1], entry[2]
+
+
 @dataclass
 class PlanData:
-    """The tables one profile needs: ``doc_id``, all documents, and items/themes/targets of the corpus."""
+    """The tables one profile needs: ``doc_id``, all documents, items/themes/targets of the corpus, continuity rows.
+
+    ``plan_continuity`` is the table of :mod:`analysis.methods.plan_continuity` (None:
+    not loaded). ``positions``: per table name, the row positions of each ``doc_id``
+    (filled from the read cache, or computed on first use).
+    """
 
     doc_id: str
     documents: pd.DataFrame
     items: pd.DataFrame
     item_themes: pd.DataFrame
     targets: pd.DataFrame
+    plan_continuity: pd.DataFrame | None = None
+    positions: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def rows(self, name: str, doc_ids: list[str]) -> pd.DataFrame:
+        """The rows of table ``name`` belonging to ``doc_ids``, in table order."""
+        frame = getattr(self, name)
+        if name not in self.positions:
+            self.positions[name] = frame.groupby("doc_id", sort=False).indices
+        found = [self.positions[name][d] for d in doc_ids if d in self.positions[name]]
+        return frame.iloc[np.sort(np.concatenate(found))] if found else frame.iloc[:0]
 
     @property
     def document(self) -> pd.Series:
@@ -74,30 +119,27 @@ class PlanData:
     @property
     def previous(self) -> str | None:
         """``doc_id`` of the latest earlier plan of the same place, or None."""
-        docs, row = self.documents, self.document
-        earlier = docs[(docs.city == row.city) & (docs.year < row.year)]
-        return None if earlier.empty else earlier.sort_values("year").doc_id.iloc[-1]
+        return previous_plan(self.documents, self.doc_id)
 
 
 def load_plan_data(processed: str | Path, doc_id: str) -> PlanData:
-    """Read the four tables from ``processed``; an unknown ``doc_id`` is an :class:`InputError` listing the known ones."""
-    documents = read_table(processed, "documents")
+    """The tables of ``processed`` (``documents`` and :data:`TABLES`, through the read cache) for ``doc_id``.
+
+    An unknown ``doc_id`` is an :class:`InputError` listing the known ones; a missing
+    table one naming the step that writes it.
+    """
+    documents, _ = _cached(processed, "documents", "ingest")
     if doc_id not in set(documents.doc_id):
         known = ", ".join(documents.doc_id)
         raise InputError(Path(processed) / "documents.csv", f"doc_id '{doc_id}' not found; known: {known}")
-    return PlanData(
-        doc_id=doc_id,
-        documents=documents,
-        items=read_table(processed, "items"),
-        item_themes=read_table(processed, "item_themes", step="themes"),
-        targets=read_table(processed, "targets", step="targets"),
-    )
+    tables = {name: _cached(processed, name, step) for name, step in TABLES.items()}
+    return PlanData(doc_id, documents, **{name: frame for name, (frame, _) in tables.items()},
+                    positions={name: positions for name, (_, positions) in tables.items()})  # fmt: skip
 
 
 def _doc_theme_counts(data: PlanData, doc_ids: list[str]) -> pd.Series:
     """Items per ``theme_id`` over the items of ``doc_ids``."""
-    themes = data.item_themes.drop_duplicates("item_id")
-    return themes[themes.doc_id.isin(doc_ids)].groupby("theme_id").size()
+    return data.rows("item_themes", doc_ids).drop_duplicates("item_id").groupby("theme_id").size()
 
 
 def theme_profile(data: PlanData) -> pd.DataFrame:
@@ -166,18 +208,18 @@ def plan_targets(data: PlanData) -> pd.DataFrame:
 
     Columns ``indicator, target, deadline, quote`` in text order; ``target`` is e.g. ``≥85%``.
     """
-    t = own_targets(data.targets[data.targets.doc_id == data.doc_id])
+    t = own_targets(data.rows("targets", [data.doc_id]))
     prefix = t.comparator.map(COMPARATOR_PREFIX).fillna("")
     return pd.DataFrame({"indicator": t.indicator, "target": prefix + t.value + t.unit, "deadline": t.deadline, "quote": t.quote}).reset_index(drop=True)
 
 
 def _department_items(data: PlanData) -> pd.DataFrame:
     """One row per (item, responsible department) of the plan: ``item_id, department, theme_label``."""
-    items = data.items[data.items.doc_id == data.doc_id]
+    items = data.rows("items", [data.doc_id])
     pairs = items[["item_id", "departments"]].assign(department=items.departments.str.split(r"[;；、，,]")).explode("department")
     pairs["department"] = pairs.department.str.strip()
     pairs = pairs[pairs.department.str.len().between(1, 15)]  # longer "departments" are stray sentences
-    themes = data.item_themes.drop_duplicates("item_id").set_index("item_id").theme_label
+    themes = data.rows("item_themes", [data.doc_id]).drop_duplicates("item_id").set_index("item_id").theme_label
     return pairs.assign(theme_label=pairs.item_id.map(themes).fillna(""))[["item_id", "department", "theme_label"]]
 
 
@@ -199,21 +241,17 @@ def department_themes(data: PlanData) -> pd.DataFrame:
 
 
 def continuity_with_previous(data: PlanData) -> pd.DataFrame | None:
-    """Items matched against the previous plan of the same place (:func:`~analysis.methods.continuity.match_items`), or None.
+    """The plan's rows of ``plan_continuity`` (its items matched against the previous plan of the same place), or None.
 
-    Tokens come from the shared token cache (tokenized once when missing).
-    Statuses are in Chinese (延续/改写延续/新增/消失).
+    Columns :data:`~analysis.methods.continuity.CONTINUITY_COLUMNS`, statuses in
+    Chinese (延续/改写延续/新增/消失). None when the plan has no previous plan;
+    a ValueError when ``data`` was built without ``plan_continuity``.
     """
-    previous = data.previous
-    if previous is None:
+    if data.previous is None:
         return None
-    from analysis.methods.continuity import match_items
-    from analysis.text.tokenize import Tokenizer
-
-    base = data.items[data.items.doc_id == previous]
-    compare = data.items[data.items.doc_id == data.doc_id]
-    tokens = Tokenizer.for_documents(data.documents).tokenize_many([*base.text, *compare.text])
-    out = match_items(base, compare, tokens[: len(base)], tokens[len(base) :])
+    if data.plan_continuity is None:
+        raise ValueError("PlanData without the plan_continuity table (step `profiles`)")
+    out = data.rows("plan_continuity", [data.doc_id]).drop(columns=["doc_id", "base_doc_id"]).reset_index(drop=True)
     return out.assign(status=out.status.map(CONTINUITY_LABELS))
 
 

@@ -38,7 +38,7 @@ WORKBOOK_NAME = "tables.xlsx"
 CSV_FOLDER = "tables"
 #: Chinese header of every column of the processed tables (one place for all of them).
 COLUMN_NAMES = {
-    "doc_id": "文件编号", "file": "文件名", "city": "城市", "province": "省份", "admin_level": "行政层级", "year": "年份",
+    "doc_id": "文件编号", "base_doc_id": "上一份文件编号", "file": "文件名", "city": "城市", "province": "省份", "admin_level": "行政层级", "year": "年份",
     "title": "标题", "doc_type": "文件类型", "source": "来源", "detected_title": "识别出的标题", "n_chars": "字数",
     "n_item_chars": "事项字数", "n_sections": "节数", "n_items": "事项数", "sha256": "文件校验值（SHA-256）",
     "item_id": "事项编号", "position": "文中序号", "section": "节", "subsection": "小节", "number": "编号",
@@ -79,6 +79,7 @@ TABLES = {
     "shares": ("组内主题占比", "每组每个主题一行"),
     "keyness": ("区分性词语", "两组各自更常用的词语（加权对数优势比）"),
     "continuity": ("事项延续", "比较组每条事项与基准组最相似的事项"),
+    "plan_continuity": ("与上一份文件的延续", "每份文件的事项与同一地方上一份文件事项的匹配（文件画像用）"),
 }
 #: Sheet-name prefix of the tables in a subfolder of ``processed`` (one numbered prefix per comparison folder).
 FOLDERS = {"shifts": "对比"}

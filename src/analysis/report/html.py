@@ -113,8 +113,10 @@ def cjk_font_face(chars: str) -> str:
     from analysis.report.plots import cjk_font_path
 
     common, covered = common_font()
-    source = io.BytesIO(common) if all(ord(c) in covered for c in chars) else cjk_font_path()
-    options = subset.Options(flavor="woff", layout_features=[], hinting=False)
+    from_common = all(ord(c) in covered for c in chars)
+    source = io.BytesIO(common) if from_common else cjk_font_path()
+    # the common subset carries no hints: skipping the hint pass on it gives the same bytes, faster
+    options = subset.Options(flavor="woff", layout_features=[], hinting=from_common)
     buffer = io.BytesIO()
     with TTFont(source, lazy=True, recalcBBoxes=False) as font:
         subsetter = subset.Subsetter(options)
