@@ -20,7 +20,7 @@ from pathlib import Path
 
 import analysis
 from analysis.errors import InputError
-from analysis.provenance import digest, file_digest
+from analysis.provenance import code_digest, digest, file_digest
 from analysis.store import write_json_atomic
 
 STATE_NAME = "state.json"
@@ -30,8 +30,7 @@ STATUSES = {"ok", "failed"}
 def package_digest() -> str:
     """One hash over the package version and every file of the installed ``analysis`` package."""
     package = Path(analysis.__file__).parent
-    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    return digest({"version": analysis.__version__, **{str(p.relative_to(package)): file_digest(p) for p in files}})
+    return code_digest(tuple(sorted(p.name for p in package.iterdir() if p.name != "__pycache__")))
 
 
 class DataDigests:
