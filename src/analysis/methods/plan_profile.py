@@ -36,6 +36,7 @@ from analysis.methods.target_summary import COMPARATOR_PREFIX, own_targets
 from analysis.store import read_table
 
 ALPHA = 0.05
+PEERS_NAMED = 4  # peers named in the peer label; beyond that, the first three and a count
 
 #: Chinese (bilingual) column headings of the tables of this module.
 LABELS = {
@@ -112,9 +113,22 @@ class PlanData:
 
     @property
     def peer_label(self) -> str:
-        """Reader name of the peer group (``同年其他文件（池州市 2024、西安市 2024）``)."""
-        names = document_labels(self.documents)[self.peers]
-        return f"同年其他文件（{'、'.join(names)}）" if len(names) else "同年无其他文件"
+        """Reader name of the peer group: ``同年其他文件（池州市 2024、西安市 2024）``.
+
+        With more than :data:`PEERS_NAMED` peers, ``同年其他 1,999 份文件（A、B、C 等）``,
+        so a chart legend stays one line.
+        """
+        if not self.peers:
+            return "同年无其他文件"
+        if len(self.peers) <= PEERS_NAMED:
+            return f"同年其他文件（{self.peer_names}）"
+        return f"同年其他 {len(self.peers):,} 份文件（{self.peer_names}）"
+
+    @property
+    def peer_names(self) -> str:
+        """The peers' reader names joined by 、; beyond :data:`PEERS_NAMED`, the first three and 等."""
+        names = list(document_labels(self.documents)[self.peers])
+        return "、".join(names) if len(names) <= PEERS_NAMED else "、".join(names[: PEERS_NAMED - 1]) + " 等"
 
     @property
     def previous(self) -> str | None:
@@ -271,11 +285,11 @@ def key_findings(data: PlanData, profile: pd.DataFrame, targets: pd.DataFrame, d
     top = profile.iloc[0] if len(profile) else None
     findings = []
     if data.peers:
-        peers = "、".join(labels[d] for d in data.peers)
+        peers = data.peer_names
         sig = profile[profile.significant].sort_values("diff_pp", key=abs, ascending=False)
         if sig.empty:
             findings.append(
-                f"与 {year} 年其他 {len(data.peers)} 份文件（{peers}）相比，{data.label} 没有哪个主题的占比差异超出抽样误差"
+                f"与 {year} 年其他 {len(data.peers):,} 份文件（{peers}）相比，{data.label} 没有哪个主题的占比差异超出抽样误差"
                 f"（按要点计，本文件 {n} 条、其他文件 {int(profile.peer_total.iloc[0])} 条；"
                 f"{len(profile)} 个主题逐一检验并做 Benjamini–Hochberg 校正）。"
             )
@@ -285,7 +299,7 @@ def key_findings(data: PlanData, profile: pd.DataFrame, targets: pd.DataFrame, d
                 f"校正后 p={r.q_value:.3f}）"
                 for r in sig.head(3).itertuples()
             ]
-            findings.append(f"与 {year} 年其他文件（{peers}）相比，{data.label} 占比差异超出抽样误差的主题：" + "；".join(parts) + "（按要点计）。")
+            findings.append(f"与 {year} 年其他 {len(data.peers):,} 份文件（{peers}）相比，{data.label} 占比差异超出抽样误差的主题：" + "；".join(parts) + "（按要点计）。")
     else:
         findings.append(f"{year} 年没有其他文件可比，只给出 {data.label} 本身的主题构成。")
     if top is not None:
