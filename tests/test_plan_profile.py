@@ -76,10 +76,10 @@ def test_peer_label_names_at_most_four_plans():
     many = pd.concat([data.documents] + [data.documents.iloc[[1]].assign(doc_id=f"p{i}-2024", city=f"丙{i:03d}市") for i in range(300)])
     crowd = PlanData("a-2024", many, data.items, data.item_themes, data.targets)
     assert len(crowd.peers) == 301
-    assert crowd.peer_label == "同年其他 301 份文件（乙市 2024、丙000市 2024、丙001市 2024 等）"
+    assert crowd.peer_label == "同年其他文件（乙市 2024、丙000市 2024、丙001市 2024 等 301 份）"
     profile = plan_profile.theme_profile(crowd)
     findings = plan_profile.key_findings(crowd, profile, plan_profile.plan_targets(crowd), plan_profile.department_counts(crowd), None)
-    assert "其他 301 份文件（乙市 2024、丙000市 2024、丙001市 2024 等）" in findings[0] and "丙299市" not in findings[0]
+    assert "其他文件（乙市 2024、丙000市 2024、丙001市 2024 等 301 份）" in findings[0] and "丙299市" not in findings[0]
 
 
 def test_no_peers_and_no_difference():

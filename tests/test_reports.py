@@ -65,6 +65,17 @@ def test_failing_jobs_do_not_stop_the_others(first_run):
     assert table.splitlines()[-1].startswith("4 reports: 1 ok, 0 skipped (unchanged), 3 failed")
 
 
+def test_large_runs_list_only_the_reports_that_ran(tmp_path):
+    results = [runner.Result(f"profile-{i:03d}", "skipped", note="unchanged") for i in range(runner.LISTED_SKIPS)]
+    results += [runner.Result("corpus", "ok", seconds=2.5, note="changed: data")]
+    lines = runner.summary_table(results, tmp_path).splitlines()
+    assert lines[1] == f"({runner.LISTED_SKIPS:,} unchanged reports not listed: see the index)"
+    assert re.match(r"^corpus +ok +2\.5 s  changed: data$", lines[2]) and len(lines) == 4
+    assert lines[-1].startswith(f"{runner.LISTED_SKIPS + 1} reports: 1 ok, {runner.LISTED_SKIPS} skipped (unchanged), 0 failed")
+    few = runner.summary_table(results[-5:], tmp_path).splitlines()
+    assert len(few) == 7 and "profile-039" in few[4]  # small runs list every report
+
+
 def test_executed_notebooks_keep_parameters_and_stop_at_the_failure(first_run):
     _, root, out = first_run
     good = nbformat.read(out / "executed" / "good.ipynb", as_version=4)
@@ -122,6 +133,8 @@ def test_unchanged_jobs_are_skipped_until_an_input_changes_or_forced(first_run, 
     again = run()
     assert (again.status, again.note) == ("skipped", "unchanged")
     assert (out / "executed" / "good.ipynb").stat().st_mtime_ns == before
+    recorded = (out / "state.json").stat().st_mtime_ns
+    assert run().status == "skipped" and (out / "state.json").stat().st_mtime_ns == recorded  # nothing ran: state not rewritten
 
     with open(root / "processed" / "items.csv", "a", encoding="utf-8") as handle:
         handle.write("b,2\n")

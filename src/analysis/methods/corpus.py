@@ -6,9 +6,12 @@ Inputs are the ingest tables ``documents.csv`` and ``items.csv`` (columns in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 DOC_TYPES = {"work_plan": "工作要点", "business_targets": "业务目标"}
+NAMES_SHOWN = 4  # plans named in a group's name list; beyond that, three and a count
 ADMIN_LEVELS = {"province": "省", "city": "市", "district": "区", "county": "县"}
 
 #: Chinese column headings for the tables shown in the report.
@@ -47,6 +50,19 @@ def document_labels(documents: pd.DataFrame) -> pd.Series:
     kind = documents["doc_type"].map(DOC_TYPES).fillna(documents["doc_type"])
     labels = base.where(~repeated, base + " " + kind)
     return pd.Series(labels.to_numpy(), index=documents["doc_id"].to_numpy(), name="label")
+
+
+def name_list(names: Sequence[str], limit: int = NAMES_SHOWN) -> str:
+    """Reader names joined by 、: all of them up to ``limit``, else the first ``limit - 1`` and a count.
+
+    ``["池州市 2024", "西安市 2024"]`` → ``池州市 2024、西安市 2024``; 1,999 names →
+    ``合成市0005 2024、合成市0016 2024、合成市0017 2024 等 1,999 份`` (a legend or a
+    sentence stays short however large the group).
+    """
+    names = list(names)
+    if len(names) <= limit:
+        return "、".join(names)
+    return "、".join(names[: limit - 1]) + f" 等 {len(names):,} 份"
 
 
 def document_overview(documents: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:

@@ -29,14 +29,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.methods.corpus import DOC_TYPES, document_labels
+from analysis.methods.corpus import DOC_TYPES, document_labels, name_list
 from analysis.methods.intervals import bh_adjust, newcombe, score_test, wilson
 from analysis.methods.plan_continuity import previous_plan
 from analysis.methods.target_summary import COMPARATOR_PREFIX, own_targets
 from analysis.store import read_table
 
 ALPHA = 0.05
-PEERS_NAMED = 4  # peers named in the peer label; beyond that, the first three and a count
 
 #: Chinese (bilingual) column headings of the tables of this module.
 LABELS = {
@@ -115,20 +114,15 @@ class PlanData:
     def peer_label(self) -> str:
         """Reader name of the peer group: ``同年其他文件（池州市 2024、西安市 2024）``.
 
-        With more than :data:`PEERS_NAMED` peers, ``同年其他 1,999 份文件（A、B、C 等）``,
+        Large groups name three plans and a count (:func:`~analysis.methods.corpus.name_list`),
         so a chart legend stays one line.
         """
-        if not self.peers:
-            return "同年无其他文件"
-        if len(self.peers) <= PEERS_NAMED:
-            return f"同年其他文件（{self.peer_names}）"
-        return f"同年其他 {len(self.peers):,} 份文件（{self.peer_names}）"
+        return f"同年其他文件（{self.peer_names}）" if self.peers else "同年无其他文件"
 
     @property
     def peer_names(self) -> str:
-        """The peers' reader names joined by 、; beyond :data:`PEERS_NAMED`, the first three and 等."""
-        names = list(document_labels(self.documents)[self.peers])
-        return "、".join(names) if len(names) <= PEERS_NAMED else "、".join(names[: PEERS_NAMED - 1]) + " 等"
+        """The peers' reader names, as :func:`~analysis.methods.corpus.name_list` gives them."""
+        return name_list(document_labels(self.documents)[self.peers])
 
     @property
     def previous(self) -> str | None:
@@ -289,7 +283,7 @@ def key_findings(data: PlanData, profile: pd.DataFrame, targets: pd.DataFrame, d
         sig = profile[profile.significant].sort_values("diff_pp", key=abs, ascending=False)
         if sig.empty:
             findings.append(
-                f"与 {year} 年其他 {len(data.peers):,} 份文件（{peers}）相比，{data.label} 没有哪个主题的占比差异超出抽样误差"
+                f"与 {year} 年其他文件（{peers}）相比，{data.label} 没有哪个主题的占比差异超出抽样误差"
                 f"（按要点计，本文件 {n} 条、其他文件 {int(profile.peer_total.iloc[0])} 条；"
                 f"{len(profile)} 个主题逐一检验并做 Benjamini–Hochberg 校正）。"
             )
@@ -299,7 +293,7 @@ def key_findings(data: PlanData, profile: pd.DataFrame, targets: pd.DataFrame, d
                 f"校正后 p={r.q_value:.3f}）"
                 for r in sig.head(3).itertuples()
             ]
-            findings.append(f"与 {year} 年其他 {len(data.peers):,} 份文件（{peers}）相比，{data.label} 占比差异超出抽样误差的主题：" + "；".join(parts) + "（按要点计）。")
+            findings.append(f"与 {year} 年其他文件（{peers}）相比，{data.label} 占比差异超出抽样误差的主题：" + "；".join(parts) + "（按要点计）。")
     else:
         findings.append(f"{year} 年没有其他文件可比，只给出 {data.label} 本身的主题构成。")
     if top is not None:

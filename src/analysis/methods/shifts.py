@@ -33,7 +33,7 @@ from analysis.methods.comparability import (
     status_code,
 )
 from analysis.methods.continuity import match_items
-from analysis.methods.corpus import document_labels
+from analysis.methods.corpus import document_labels, name_list
 from analysis.methods.intervals import LEVEL, bh_adjust, group_effective_n, newcombe, score_test
 from analysis.methods.keyness import keyness
 from analysis.methods.profiles import (
@@ -239,7 +239,7 @@ class Comparison:
 
     def members(self) -> str:
         """The two groups' plans by name, e.g. ``基准 青岛市 2021 对比 青岛市 2024``."""
-        base, compare = ("、".join(self.doc_labels[d] for d in ids) for ids in (self.base_ids, self.compare_ids))
+        base, compare = (name_list([self.doc_labels[d] for d in ids]) for ids in (self.base_ids, self.compare_ids))
         return f"基准 {self.base.label}（{base}）对比 {self.compare.label}（{compare}）"
 
     def shown_document_shares(self, limit: int = MAX_SHOWN_DOCUMENTS) -> pd.DataFrame:

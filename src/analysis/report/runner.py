@@ -20,6 +20,7 @@ folder raise InputError naming the path (exit 2), earlier outputs intact.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import queue
@@ -37,10 +38,11 @@ from analysis.errors import InputError
 from analysis.paths import processed_dir, project_root, reports_dir
 from analysis.report.jobs import Job, load_jobs, select_jobs
 from analysis.report.reproduce import report_command, reproduce_info
-from analysis.report.state import DataDigests, job_inputs, load_state, package_digest, save_state
+from analysis.report.state import STATE_NAME, DataDigests, job_inputs, load_state, package_digest, save_state
 
 CONFIG_NAME = "reports.yml"
 STAGING = ".staging"
+LISTED_SKIPS = 40  # runs with more reports list only those that ran
 
 __all__ = ["Interrupted", "Job", "Result", "load_jobs", "run_reports", "select_jobs"]
 
@@ -76,13 +78,15 @@ class Result:
 
 
 def notebook_parameters(path: Path) -> set[str] | None:
-    """Parameter names of the notebook at ``path``; None when it is missing, unreadable or has no parameters cell."""
-    import nbformat
+    """Parameter names of the notebook at ``path``; None when it is missing, unreadable or has no parameters cell.
 
+    Reads the file as plain JSON: importing nbformat (its JSON-schema validators) would
+    cost more than a whole no-change run.
+    """
     from analysis.report.worker import parameter_names
 
     try:
-        return parameter_names(nbformat.read(path, as_version=4))
+        return parameter_names(json.loads(Path(path).read_text(encoding="utf-8")))
     except Exception:  # the job itself reports the problem when it runs
         return None
 
@@ -270,7 +274,8 @@ def run_reports(
             listed = all_jobs or jobs
             kept = {j.name: state[j.name] for j in listed if j.name in state}
             try:
-                save_state(out, kept, data)
+                if todo or len(kept) != len(state) or stored["data"] != data.to_dict() or not (out / STATE_NAME).is_file():
+                    save_state(out, kept, data)
                 write_index(out, listed, kept)
             except OSError as exc:
                 raise storage_error(out, exc) from exc
@@ -344,10 +349,17 @@ def execute_jobs(todo, state: dict, data: DataDigests, *, root, out, staging, wo
 
 
 def summary_table(results: list[Result], out: str | Path) -> str:
-    """Plain-text table of the results: report, status, time, note (error and executed notebook when failed)."""
-    width = max([len("report")] + [len(r.name) for r in results])
-    lines = [f"{'report':<{width}}  {'status':<8} {'time':>8}  note"]
-    for r in results:
+    """Plain-text table of the results: report, status, time, note (error and executed notebook when failed).
+
+    Skipped reports get rows only in runs of at most :data:`LISTED_SKIPS` reports; a
+    corpus-scale run lists what ran or failed and counts the rest.
+    """
+    shown = results if len(results) <= LISTED_SKIPS else [r for r in results if r.status != "skipped"]
+    width = max([len("report")] + [len(r.name) for r in shown])
+    lines = [f"{'report':<{width}}  {'status':<8} {'time':>8}  note"] if shown else []
+    if len(shown) < len(results):
+        lines.append(f"({len(results) - len(shown):,} unchanged reports not listed: see the index)")
+    for r in shown:
         seconds = f"{r.seconds:.1f} s" if r.status != "skipped" else "–"
         executed = Path(out) / "executed" / f"{r.name}.ipynb"
         note = r.note

@@ -42,6 +42,7 @@ class DataDigests:
 
     def __init__(self, processed: str | Path, cached: Mapping | None = None):
         tables = sorted(Path(processed).glob("*.csv"))
+        self._scopes: dict[tuple[str, ...], str] = {}  # jobs of one year share a scope: hash it once
         self.whole = digest({p.name: file_digest(p) for p in tables})
         if cached and cached.get("whole") == self.whole and isinstance(cached.get("documents"), dict):
             self.shared, self.documents = cached.get("shared", ""), dict(cached["documents"])
@@ -64,8 +65,11 @@ class DataDigests:
         """The data hash of a job depending on the documents ``scope`` (``None``: all tables)."""
         if scope is None:
             return self.whole
-        parts = [self.shared, *(f"{d}:{self.documents.get(d, 'missing')}" for d in scope)]
-        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+        scope = tuple(scope)
+        if scope not in self._scopes:
+            parts = [self.shared, *(f"{d}:{self.documents.get(d, 'missing')}" for d in scope)]
+            self._scopes[scope] = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+        return self._scopes[scope]
 
     def to_dict(self) -> dict:
         return {"whole": self.whole, "shared": self.shared, "documents": self.documents}

@@ -30,12 +30,16 @@ STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.E
 MARGIN = 1 << 20  # bytes kept free beyond a file being written
 
 
-def parameter_names(nb) -> set[str] | None:
-    """Names assigned in the notebook's ``parameters``-tagged cell; None when it has no such cell."""
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+def parameter_names(nb: Mapping) -> set[str] | None:
+    """Names assigned in the notebook's ``parameters``-tagged cell; None when it has no such cell.
+
+    ``nb``: an nbformat notebook or the notebook file's plain JSON (``source`` a string or a list of lines).
+    """
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
             names = set()
-            for node in ast.parse(cell.source).body:
+            for node in ast.parse(source).body:
                 targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
                 names |= {t.id for t in targets if isinstance(t, ast.Name)}
             return names
