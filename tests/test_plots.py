@@ -93,6 +93,10 @@ def test_figure_export_saves_png_and_svg_and_links_them(tmp_path):
         assert round(png.info["dpi"][0]) == plots.FIGURE_DPI and png.width > 1500
     assert (folder / "01-dumbbell.svg").read_bytes() == (folder / "02-dumbbell.svg").read_bytes()  # same chart, same file
     assert (folder / "01-dumbbell.png").read_bytes() == (folder / "02-dumbbell.png").read_bytes()
+    tall = plots.share_heatmap(pd.DataFrame(0.05, index=[f"文件{i}" for i in range(30)], columns=[f"主题{j}" for j in range(19)]), "30 份文件")
+    assert plots.export_dpi(tall) < plots.FIGURE_DPI == plots.export_dpi(plots.dumbbell_chart(shifts, "甲", "乙", "占比"))
+    with Image.open(export.save(tall)[0]) as png:
+        assert png.width * png.height <= plots.FIGURE_MAX_PIXELS and png.width > 1500  # bbox "tight" only trims
     assert plots.FigureExport.start() is None  # outside a kernel: figures display as usual, nothing saved
     assert plots.slug("Shift chart 变化") == "shift-chart" and plots.slug("主题") == "figure"
 

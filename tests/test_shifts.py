@@ -29,7 +29,7 @@ from analysis.methods.profiles import (
     label_items,
 )
 from analysis.methods.selectors import parse_selector
-from analysis.methods.shifts import SHIFT_COLUMNS, compare_groups, comparison_name, share_shifts, summarize_shifts
+from analysis.methods.shifts import SHIFT_COLUMNS, Comparison, compare_groups, comparison_name, share_shifts, summarize_shifts
 from analysis.store import read_table
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_priority_shifts.ipynb"
@@ -423,3 +423,11 @@ def test_reports_show_the_two_groups_documents_first_and_at_most_the_limit(theme
     assert list(result.document_shares.index) == ["青岛市 2024", "池州市 2024", "万州区 2024", "西安市 2024", "青岛市 2021"]
     assert list(result.shown_document_shares(limit=4).index) == ["青岛市 2024", "池州市 2024", "万州区 2024", "西安市 2024"]
     assert len(result.shown_document_shares()) == 5
+
+
+def test_reports_list_every_compare_item_and_a_capped_number_of_unmatched_base_items():
+    from types import SimpleNamespace
+
+    frame = pd.DataFrame({"status": ["shared", "compare_only", "base_only", "base_only", "base_only", "related", "dropped"], "n": range(7)})
+    listed = Comparison.shown_continuity(SimpleNamespace(continuity=frame), limit=2)
+    assert listed.n.tolist() == [0, 1, 5, 2, 3]  # compare items in order, then the first two without a counterpart

@@ -212,6 +212,9 @@ def summarize_shifts(
 
 #: Documents shown at most in a report's all-documents heatmap and distance table.
 MAX_SHOWN_DOCUMENTS = 30
+#: Base items without a counterpart (dropped / base_only) listed at most in a report's continuity table (a plan against
+#: the rest of a 2,000-plan year has thousands; the shifts step's continuity.csv keeps them all).
+MAX_SHOWN_DROPPED = 100
 
 
 @dataclass
@@ -241,6 +244,12 @@ class Comparison:
         """The two groups' plans by name, e.g. ``基准 青岛市 2021 对比 青岛市 2024``."""
         base, compare = (name_list([self.doc_labels[d] for d in ids]) for ids in (self.base_ids, self.compare_ids))
         return f"基准 {self.base.label}（{base}）对比 {self.compare.label}（{compare}）"
+
+    def shown_continuity(self, limit: int = MAX_SHOWN_DROPPED) -> pd.DataFrame:
+        """The continuity rows a report lists: every compare item, then at most ``limit`` base items without a
+        counterpart (``dropped`` over time, ``base_only`` between places)."""
+        dropped = self.continuity.status.isin(["dropped", "base_only"])
+        return pd.concat([self.continuity[~dropped], self.continuity[dropped].head(limit)])
 
     def shown_document_shares(self, limit: int = MAX_SHOWN_DOCUMENTS) -> pd.DataFrame:
         """The rows of ``document_shares`` a report shows: the two groups' documents first, at most ``limit``."""

@@ -8,7 +8,7 @@ and HK faces, and the SC face is copied once into the user cache as a single
 font file (:func:`cjk_font_path`), which matplotlib and the HTML font subset use.
 
 When the report runner sets ``ANALYSIS_FIGURE_DIR``, every figure a report shows
-is also saved there as PNG (300 dpi) and SVG and linked under the chart
+is also saved there as PNG (300 dpi, up to a letter page's pixels) and SVG and linked under the chart
 (:class:`FigureExport`); without it (e.g. in JupyterLab) figures display as usual.
 """
 
@@ -36,6 +36,8 @@ FONT_CANDIDATES = (
 #: Environment variable (set by the report runner) naming the folder a report's figures are saved to.
 FIGURE_DIR_ENV = "ANALYSIS_FIGURE_DIR"
 FIGURE_DPI = 300
+#: pixels of an exported PNG at most: a letter page at 300 dpi; taller figures (a 30-plan heatmap) get fewer dpi
+FIGURE_MAX_PIXELS = 2550 * 3300
 #: 20 colours told apart by hue and lightness (tab20 pairs reordered: dark shades first), then 8 more (Dark2).
 PALETTE = tuple(
     [matplotlib.colormaps["tab20"].colors[i] for i in range(0, 20, 2)]
@@ -111,6 +113,12 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "figure"
 
 
+def export_dpi(fig) -> int:
+    """The resolution of ``fig``'s saved PNG: :data:`FIGURE_DPI`, lowered so the image has at most :data:`FIGURE_MAX_PIXELS`."""
+    width, height = fig.get_size_inches()
+    return min(FIGURE_DPI, int((FIGURE_MAX_PIXELS / (width * height)) ** 0.5))
+
+
 class FigureExport:
     """Shows each matplotlib figure with "下载 PNG · SVG" links, saving it as ``NN-slug.png`` / ``.svg`` in ``folder``.
 
@@ -153,12 +161,12 @@ class FigureExport:
                 old.unlink()
 
     def save(self, fig) -> list[Path]:
-        """Write ``fig`` as the next ``NN-slug.png`` (300 dpi) and ``.svg``; return both paths."""
+        """Write ``fig`` as the next ``NN-slug.png`` (:func:`export_dpi`) and ``.svg``; return both paths."""
         self.shown += 1
         stem = f"{self.shown:02d}-{slug(fig.get_label())}"
         self.folder.mkdir(parents=True, exist_ok=True)
         paths = [self.folder / f"{stem}.png", self.folder / f"{stem}.svg"]
-        fig.savefig(paths[0], dpi=FIGURE_DPI, metadata={"Software": None})
+        fig.savefig(paths[0], dpi=export_dpi(fig), metadata={"Software": None})
         fig.savefig(paths[1], metadata={"Date": None, "Creator": None})
         return paths
 
