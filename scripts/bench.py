@@ -3,6 +3,8 @@
     .venv/bin/python scripts/bench.py [--sizes 5,100,500,2000] [--seed 0] [--no-reports]      (or: make bench)
     .venv/bin/python scripts/bench.py --profiles N [--jobs W]    N plan profiles: one line per run
       profile reports: N=… total=…s per_report=…s floor=…s ratio=…   (see scripts/bench_reports.py)
+    .venv/bin/python scripts/bench.py --skip-path N [--raw DIR]    no-change make reports at N plans, every job
+      no-change make reports: N=… jobs=… median=…s                   recorded as done (see scripts/bench_reports.py)
 
 Size 5 is the real seed corpus (``data/raw``); other sizes are synthetic corpora
 (:func:`analysis.ingest.synthetic.generate_corpus`, seed ``--seed``) written to a temporary
@@ -323,6 +325,8 @@ def main() -> int:
     parser.add_argument("--processed", type=Path, help="with --profiles: reuse this processed folder of the same corpus")
     parser.add_argument("--stand-in", action="store_true", help="with --profiles: a stand-in profile notebook (two tables read, one chart)")
     parser.add_argument("--notebook", type=Path, help="with --profiles: benchmark this notebook (parameters doc_id, processed)")
+    parser.add_argument("--skip-path", type=int, metavar="N", help="only time a no-change make reports at N plans, every reports.yml job recorded as done")
+    parser.add_argument("--raw", type=Path, help="with --skip-path: copy this raw folder instead of generating a corpus")
     parser.add_argument("--child", nargs=3, metavar=("RAW", "PROCESSED", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -334,6 +338,11 @@ def main() -> int:
 
         profile_benchmark(args.profiles, workers=args.jobs, seed=args.seed, processed_from=args.processed, stand_in=args.stand_in,
                           notebook_from=args.notebook)
+        return 0
+    if args.skip_path:
+        from bench_reports import skip_path_benchmark
+
+        skip_path_benchmark(args.skip_path, seed=args.seed, raw_from=args.raw)
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = []

@@ -221,6 +221,24 @@ def prepare_out(out: Path) -> Path:
     return staging
 
 
+def planned_inputs(jobs: list[Job], root: Path, processed: Path, data: DataDigests, package: str, options: Mapping) -> list[tuple[dict, dict]]:
+    """For each job, ``(parameters, inputs)``: what it runs with and the hashes deciding whether it must run.
+
+    ``processed`` (absolute) is added as the ``processed`` parameter of notebooks that have one,
+    relative to ``root`` when inside it.
+    """
+    shown = os.path.relpath(processed, root) if processed.is_relative_to(root) else str(processed)
+    takes_processed: dict[Path, bool] = {}
+    notebooks: dict = {}
+    planned = []
+    for job in jobs:
+        if job.path not in takes_processed:
+            takes_processed[job.path] = "processed" in (notebook_parameters(job.path) or ())
+        parameters = {**job.parameters, **({"processed": shown} if takes_processed[job.path] else {})}
+        planned.append((parameters, job_inputs(job, parameters, data, package, options, notebooks)))
+    return planned
+
+
 def run_reports(
     jobs: list[Job],
     *,
@@ -250,16 +268,9 @@ def run_reports(
     try:
         stored = load_state(out)
         state, data, package = stored["jobs"], DataDigests(processed, stored["data"]), package_digest()
-        shown = os.path.relpath(processed, root) if processed.is_relative_to(root) else str(processed)
-        takes_processed: dict[Path, bool] = {}
-        options, notebooks = {"show_code": show_code}, {}
         results: dict[str, Result] = {}
         todo: list[tuple[Result, Job]] = []
-        for job in jobs:
-            if job.path not in takes_processed:
-                takes_processed[job.path] = "processed" in (notebook_parameters(job.path) or ())
-            parameters = {**job.parameters, **({"processed": shown} if takes_processed[job.path] else {})}
-            inputs = job_inputs(job, parameters, data, package, options, notebooks)
+        for job, (parameters, inputs) in zip(jobs, planned_inputs(jobs, root, processed, data, package, {"show_code": show_code})):
             old = state.get(job.name)
             if not force and old and old.get("status") == "ok" and old.get("inputs") == inputs and (out / f"{job.name}.html").is_file():
                 results[job.name] = Result.from_state(old, status="skipped", note="unchanged")
