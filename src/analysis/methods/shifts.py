@@ -214,7 +214,7 @@ def summarize_shifts(
 MAX_SHOWN_DOCUMENTS = 30
 #: Base items without a counterpart (dropped / base_only) listed at most in a report's continuity table (a plan against
 #: the rest of a 2,000-plan year has thousands; the shifts step's continuity.csv keeps them all).
-MAX_SHOWN_DROPPED = 100
+MAX_SHOWN_DROPPED = 200
 
 
 @dataclass
